@@ -1,0 +1,11 @@
+// Each binding file adds its functions to the addon's exports; addon.cc calls them all.
+#pragma once
+
+#include <napi.h>
+
+namespace normnet::binding {
+
+void register_runtime(Napi::Env env, Napi::Object exports);
+void register_gemm(Napi::Env env, Napi::Object exports);
+
+}  // namespace normnet::binding

@@ -1,0 +1,59 @@
+// Runtime controls: which CPU path the kernels take and how many threads the pool runs.
+//   runtimeInfo() -> { isa, detectedIsa, threads }
+//   setIsa(name)          name in "generic" | "avx2" | "avx512", at most the detected path
+//   setNumThreads(n)      n >= 1
+#include "binding/args.h"
+#include "binding/register.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+#include <string>
+
+namespace normnet::binding {
+
+namespace {
+
+Napi::Value runtime_info(const Napi::CallbackInfo& info) {
+  expect_arg_count(info, 0, "runtimeInfo", "");
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("isa", isa_name(active_isa()));
+  result.Set("detectedIsa", isa_name(detected_isa()));
+  result.Set("threads", ThreadPool::global().size());
+  return result;
+}
+
+Napi::Value set_isa_binding(const Napi::CallbackInfo& info) {
+  expect_arg_count(info, 1, "setIsa", "isa");
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "setIsa: isa must be a string");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  Isa isa;
+  if (!parse_isa(name.c_str(), &isa)) {
+    throw Napi::RangeError::New(info.Env(), "setIsa: isa must be 'avx512', 'avx2' or 'generic', got '" + name + "'");
+  }
+  if (!set_isa(isa)) {
+    throw Napi::RangeError::New(info.Env(), "setIsa: isa '" + name + "' is not supported by this CPU (best: " +
+                                                isa_name(detected_isa()) + ")");
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
+  expect_arg_count(info, 1, "setNumThreads", "threads");
+  const int64_t threads = dim_arg(info, 0, "setNumThreads", "threads");
+  if (threads < 1 || threads > 1024) {
+    throw Napi::RangeError::New(info.Env(), "setNumThreads: threads must be an integer in [1, 1024], got " +
+                                                std::to_string(threads));
+  }
+  ThreadPool::global().resize(static_cast<int>(threads));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_runtime(Napi::Env env, Napi::Object exports) {
+  exports.Set("runtimeInfo", Napi::Function::New(env, runtime_info, "runtimeInfo"));
+  exports.Set("setIsa", Napi::Function::New(env, set_isa_binding, "setIsa"));
+  exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads, "setNumThreads"));
+}
+
+}  // namespace normnet::binding

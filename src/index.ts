@@ -1,0 +1,7 @@
+/** normnet: neural-network training for Node.js over a C++ core, with a pure-TypeScript fallback. */
+export { getBackend, configure, nativeAvailable, BACKEND_NAMES } from './kernels/backend.js';
+export type { Backend, BackendInfo, BackendName, RuntimeOptions } from './kernels/backend.js';
+export { KERNEL_NAMES } from './kernels/kernels.js';
+export type { Kernels, KernelName } from './kernels/kernels.js';
+export type { Isa } from './kernels/native.js';
+export { version } from './version.js';

@@ -1,0 +1,111 @@
+/**
+ * The backend interface: the kernel list (kernels.ts) plus what a backend says about itself.
+ * `getBackend()` gives the native backend when the addon loads, else the TypeScript one with a single
+ * warning saying why; `getBackend('native')` insists and throws that diagnosis instead.
+ */
+import { withChecks, type Kernels } from './kernels.js';
+import { ISAS, loadNative, nativeDiagnosis, type Addon, type Isa } from './native.js';
+import { tsKernels } from './ts/index.js';
+
+export type BackendName = 'native' | 'ts';
+export const BACKEND_NAMES: readonly BackendName[] = ['native', 'ts'];
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** The CPU path the kernels take: 'avx512' | 'avx2' | 'generic', or 'ts' for the TypeScript kernels. */
+  isa: Isa | 'ts';
+  /** The best path this CPU supports ('ts' for the TypeScript backend). */
+  detectedIsa: Isa | 'ts';
+  threads: number;
+  /** Where the addon was loaded from (native only). */
+  addonPath?: string;
+}
+
+export interface Backend extends Kernels {
+  readonly name: BackendName;
+  info(): BackendInfo;
+}
+
+export interface RuntimeOptions {
+  /** Threads of the native pool (default: NORMNET_NUM_THREADS, else the machine's cores). */
+  threads?: number;
+  /** Force a CPU path at or below the detected one (default: NORMNET_ISA, else the best detected). */
+  isa?: Isa;
+}
+
+let nativeBackend: Backend | undefined;
+let warned = false;
+
+const tsBackend: Backend = {
+  ...withChecks(tsKernels),
+  name: 'ts',
+  info: () => ({ backend: 'ts', isa: 'ts', detectedIsa: 'ts', threads: 1 }),
+};
+
+export function getBackend(name?: BackendName): Backend {
+  if (name === undefined) {
+    const env = process.env.NORMNET_BACKEND;
+    if (env !== undefined && env !== '') {
+      if (!isBackendName(env)) throw new RangeError(`NORMNET_BACKEND must be 'native' or 'ts', got '${env}'`);
+      return getBackend(env);
+    }
+    const load = loadNative();
+    if (load.ok) return getBackend('native');
+    if (!warned) {
+      warned = true;
+      process.emitWarning(nativeDiagnosis(load.reason), { code: 'NORMNET_NO_NATIVE' });
+    }
+    return tsBackend;
+  }
+  if (name === 'ts') return tsBackend;
+  if (name === 'native') return native();
+  throw new RangeError(`backend must be 'native' or 'ts', got '${String(name)}'`);
+}
+
+/** Whether the native addon loads here, without warning. */
+export function nativeAvailable(): boolean {
+  return loadNative().ok;
+}
+
+/** Sets the native runtime: thread count and CPU path. A no-op for what is not given. */
+export function configure(options: RuntimeOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('configure: options must be an object');
+  const { threads, isa } = options;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024)) {
+    throw new RangeError(`configure: threads must be an integer in [1, 1024], got ${threads}`);
+  }
+  if (isa !== undefined && !ISAS.includes(isa)) {
+    throw new RangeError(`configure: isa must be one of ${ISAS.join(', ')}, got '${String(isa)}'`);
+  }
+  const { addon } = requireNative();
+  if (threads !== undefined) addon.setNumThreads(threads);
+  if (isa !== undefined) {
+    try {
+      addon.setIsa(isa);
+    } catch (error) {
+      throw new RangeError(`configure: ${(error as Error).message.replace(/^setIsa: /, '')}`);
+    }
+  }
+}
+
+function isBackendName(value: string): value is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(value);
+}
+
+/** The loaded addon, or the diagnosis of why it does not load, thrown. */
+function requireNative(): { addon: Addon; path: string } {
+  const load = loadNative();
+  if (!load.ok) throw new Error(nativeDiagnosis(load.reason));
+  return load;
+}
+
+function native(): Backend {
+  if (nativeBackend) return nativeBackend;
+  const { addon, path } = requireNative();
+  nativeBackend = {
+    ...withChecks(addon),
+    name: 'native',
+    info: () => ({ backend: 'native', ...addon.runtimeInfo(), addonPath: path }),
+  };
+  return nativeBackend;
+}

@@ -1,0 +1,80 @@
+/**
+ * Loads the native addon: node-gyp-build finds cmake-js's build/Release/normnet.node or the shipped
+ * prebuilds/<platform>-<arch>/normnet.node. When neither loads, `loadNative` says why and how to fix it
+ * instead of throwing a stack trace, and the caller falls back to the TypeScript kernels.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Kernels } from './kernels.js';
+
+export type Isa = 'avx512' | 'avx2' | 'generic';
+export const ISAS: readonly Isa[] = ['avx512', 'avx2', 'generic'];
+
+export interface Addon extends Kernels {
+  runtimeInfo(): { isa: Isa; detectedIsa: Isa; threads: number };
+  setIsa(isa: string): void;
+  setNumThreads(threads: number): void;
+}
+
+export type NativeLoad =
+  | { ok: true; addon: Addon; path: string }
+  | { ok: false; reason: string };
+
+const require = createRequire(import.meta.url);
+/** The package root: this file is src/kernels/native.ts or dist/kernels/native.js. */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+let loaded: NativeLoad | undefined;
+
+export function loadNative(): NativeLoad {
+  loaded ??= load();
+  return loaded;
+}
+
+function load(): NativeLoad {
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  let path: string;
+  try {
+    path = nodeGypBuild.resolve(packageRoot);
+  } catch {
+    return {
+      ok: false,
+      reason: `no native build for ${process.platform}-${process.arch} (looked for build/Release/normnet.node and prebuilds/${process.platform}-${process.arch}/normnet.node in ${packageRoot})`,
+    };
+  }
+  try {
+    const addon = require(path) as Addon;
+    applyEnvironment(addon);
+    return { ok: true, addon, path };
+  } catch (error) {
+    if (error instanceof RangeError) throw error; // a bad NORMNET_* setting: the user's to fix, not a load failure
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { ok: false, reason: `${path} did not load: ${message}` };
+  }
+}
+
+/** NORMNET_NUM_THREADS and NORMNET_ISA set the pool size and force a lower CPU path. */
+function applyEnvironment(addon: Addon): void {
+  const threads = process.env.NORMNET_NUM_THREADS;
+  if (threads !== undefined && threads !== '') {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) {
+      throw new RangeError(`NORMNET_NUM_THREADS must be an integer in [1, 1024], got '${threads}'`);
+    }
+    addon.setNumThreads(n);
+  }
+  const isa = process.env.NORMNET_ISA;
+  if (isa !== undefined && isa !== '') {
+    try {
+      addon.setIsa(isa);
+    } catch (error) {
+      throw new RangeError(`NORMNET_ISA: ${(error as Error).message.replace(/^setIsa: /, '')}`);
+    }
+  }
+}
+
+export function nativeDiagnosis(reason: string): string {
+  return `normnet: the native addon is not available, so the TypeScript backend (much slower) serves. Why: ${reason}. ` +
+    'Fix: install cmake and a C++17 compiler (Debian/Ubuntu: apt-get install cmake g++), then run `npm rebuild normnet`; ' +
+    'or set NORMNET_BACKEND=ts to choose the TypeScript backend and silence this warning.';
+}

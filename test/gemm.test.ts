@@ -1,0 +1,128 @@
+/**
+ * GEMM on every backend and CPU path against a float64 reference.
+ *
+ * Error bound (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., §3.5): any order of
+ * float32 multiply-adds gives |C - Cref| <= gamma_{K+2} * (|alpha| |op(A)| |op(B)| + |beta| |C0|) elementwise,
+ * gamma_n = n u / (1 - n u), u = 2^-24. The test holds every element to that bound, so it cannot flake
+ * whatever the blocking order, while a wrong index or a dropped term errs by O(1) times the magnitude.
+ */
+import { describe, expect, it } from 'vitest';
+import { describeBackends } from './support/backends.js';
+import { randomFloat32, seededRandom } from './support/random.js';
+
+const U = 2 ** -24;
+
+interface Case { transA: boolean; transB: boolean; M: number; N: number; K: number; alpha: number; beta: number }
+
+function reference(c: Case, A: Float32Array, B: Float32Array, C0: Float32Array): { value: Float64Array; bound: Float64Array } {
+  const { transA, transB, M, N, K, alpha, beta } = c;
+  const value = new Float64Array(M * N);
+  const bound = new Float64Array(M * N);
+  const gamma = ((K + 2) * U) / (1 - (K + 2) * U);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let sum = 0;
+      let abs = 0;
+      for (let k = 0; k < K; k++) {
+        const p = (transA ? A[k * M + i] : A[i * K + k]) * (transB ? B[j * K + k] : B[k * N + j]);
+        sum += p;
+        abs += Math.abs(p);
+      }
+      const c0 = beta === 0 ? 0 : beta * C0[i * N + j];
+      value[i * N + j] = alpha * sum + c0;
+      bound[i * N + j] = gamma * (Math.abs(alpha) * abs + Math.abs(c0)) + 1e-30;
+    }
+  }
+  return { value, bound };
+}
+
+function describeMismatches(C: Float32Array, ref: { value: Float64Array; bound: Float64Array }, N: number): string {
+  const lines: string[] = [];
+  let worst = 0;
+  for (let idx = 0; idx < C.length; idx++) {
+    const err = Math.abs(C[idx] - ref.value[idx]);
+    worst = Math.max(worst, err / ref.bound[idx]);
+    if (!(err <= ref.bound[idx]) && lines.length < 5) {
+      lines.push(`C[${Math.floor(idx / N)}, ${idx % N}] = ${C[idx]}, expected ${ref.value[idx]} ± ${ref.bound[idx]}`);
+    }
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\nmax error / bound = ${worst}`;
+}
+
+const SIZES = [0, 1, 7, 17, 100, 257, 784];
+const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+const SCALARS: [number, number][] = [[1, 0], [1, 1], [-0.5, 0.3], [0, 0.3], [2, -1]];
+
+/** Every size in every position at least once, under a work budget that keeps the float64 reference quick. */
+function cases(): Case[] {
+  const random = seededRandom(7);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+  const out: Case[] = [];
+  for (const [transA, transB] of TRANSPOSES) {
+    for (const M of SIZES) for (const N of SIZES) {
+      let K = pick(SIZES);
+      while (M * N * K > 3e6) K = pick(SIZES.slice(0, 4));
+      const [alpha, beta] = pick(SCALARS);
+      out.push({ transA, transB, M, N, K, alpha, beta });
+    }
+    // The shapes of training: a 784 -> 100 layer with batch 100, and a 1250 -> 128 one with batch 64.
+    out.push({ transA, transB, M: 100, N: 100, K: 784, alpha: 1, beta: 0 });
+    out.push({ transA, transB, M: 100, N: 784, K: 100, alpha: 1, beta: 1 });
+    out.push({ transA, transB, M: 64, N: 128, K: 1250, alpha: 1, beta: 0 });
+  }
+  return out;
+}
+
+describeBackends('gemm', (backend) => {
+  const random = seededRandom(42);
+  it.each(cases())('transA=$transA transB=$transB M=$M N=$N K=$K alpha=$alpha beta=$beta', (c) => {
+    const A = randomFloat32(c.M * c.K, random);
+    const B = randomFloat32(c.K * c.N, random);
+    const C0 = randomFloat32(c.M * c.N, random);
+    const C = C0.slice();
+    backend().gemm(c.transA, c.transB, c.M, c.N, c.K, c.alpha, A, B, c.beta, C);
+    expect(describeMismatches(C, reference(c, A, B, C0), c.N)).toBe('');
+  });
+
+  it('never reads C when beta is 0 (NaN in C does not survive)', () => {
+    const A = randomFloat32(17 * 33, random);
+    const B = randomFloat32(33 * 19, random);
+    const C = new Float32Array(17 * 19).fill(NaN);
+    backend().gemm(false, false, 17, 19, 33, 1, A, B, 0, C);
+    expect(C.every(Number.isFinite)).toBe(true);
+    const empty = new Float32Array(17 * 19).fill(NaN);
+    backend().gemm(false, false, 17, 19, 0, 1, new Float32Array(0), new Float32Array(0), 0, empty);
+    expect(empty.every((x) => x === 0)).toBe(true);
+  });
+
+  it('propagates NaN and Inf from A and B as IEEE arithmetic does', () => {
+    const A = new Float32Array([NaN, 1, 1, 1]);
+    const B = new Float32Array([1, 0, 0, Infinity]);
+    const C = new Float32Array(4);
+    backend().gemm(false, false, 2, 2, 2, 1, A, B, 0, C);
+    expect(Number.isNaN(C[0]) && Number.isNaN(C[1])).toBe(true);
+    expect(C[2]).toBe(1);
+    expect(C[3]).toBe(Infinity);
+  });
+
+  it('works on views into a larger buffer', () => {
+    const buffer = randomFloat32(4000, random);
+    const A = buffer.subarray(3, 3 + 20 * 30);
+    const B = buffer.subarray(1001, 1001 + 30 * 25);
+    const C = buffer.subarray(2003, 2003 + 20 * 25);
+    const C0 = C.slice();
+    const c: Case = { transA: false, transB: true, M: 20, N: 25, K: 30, alpha: 1, beta: 1 };
+    const ref = reference(c, A, B, C0);
+    backend().gemm(false, true, 20, 25, 30, 1, A, B, 1, C);
+    expect(describeMismatches(C, ref, 25)).toBe('');
+  });
+});
+
+describe('gemm cases', () => {
+  it('cover each size in each of M, N and K', () => {
+    const all = cases();
+    for (const key of ['M', 'N', 'K'] as const) {
+      for (const size of SIZES) expect(all.some((c) => c[key] === size), `${key}=${size}`).toBe(true);
+    }
+  });
+});
