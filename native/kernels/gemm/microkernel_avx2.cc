@@ -1,0 +1,87 @@
+// AVX2 + FMA block kernel: 6 x 16 micro-kernel, 12 YMM accumulators, 2 B loads and 1 A broadcast per k
+// (the BLIS Haswell/Zen shape: 15 of 16 registers). Contract in microkernel.h.
+#include "kernels/gemm/microkernel.h"
+
+#include <immintrin.h>
+
+namespace normnet::gemm_detail {
+
+namespace {
+
+constexpr int kMR = 6;
+constexpr int kNR = 16;
+
+// Lane mask for the first `count` of 8 lanes (count may be <= 0 or >= 8).
+__m256i lane_mask(int64_t count) {
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count < 0 ? 0 : count > 8 ? 8 : count)), lanes);
+}
+
+// C[MR x 16] (masked to n columns when kEdge) = alpha * A-panel * B-panel + beta * C.
+template <int MR, bool kEdge>
+void micro(int64_t k, const float* a, int64_t a_k, const float* b, int64_t b_k, float* c, int64_t ldc,
+           float alpha, float beta, __m256i mask0, __m256i mask1) {
+  __m256 acc0[MR], acc1[MR];
+  for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    const __m256 b0 = kEdge ? _mm256_maskload_ps(b, mask0) : _mm256_loadu_ps(b);
+    const __m256 b1 = kEdge ? _mm256_maskload_ps(b + 8, mask1) : _mm256_loadu_ps(b + 8);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
+    }
+    a += a_k;
+    b += b_k;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+  const __m256 vb = _mm256_set1_ps(beta);
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    __m256 v0 = _mm256_mul_ps(va, acc0[r]);
+    __m256 v1 = _mm256_mul_ps(va, acc1[r]);
+    if (kEdge) {
+      if (beta != 0.0f) {
+        v0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, mask0), v0);
+        v1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, mask1), v1);
+      }
+      _mm256_maskstore_ps(cr, mask0, v0);
+      _mm256_maskstore_ps(cr + 8, mask1, v1);
+    } else {
+      if (beta != 0.0f) {
+        v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), v0);
+        v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), v1);
+      }
+      _mm256_storeu_ps(cr, v0);
+      _mm256_storeu_ps(cr + 8, v1);
+    }
+  }
+}
+
+using Micro = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, float, float,
+                       __m256i, __m256i);
+
+// Indexed by [rows - 1][edge].
+template <int... R>
+struct Table {
+  static constexpr Micro fns[sizeof...(R)][2] = {{micro<R, false>, micro<R, true>}...};
+};
+constexpr auto& kMicro = Table<1, 2, 3, 4, 5, 6>::fns;
+
+}  // namespace
+
+void block_kernel_avx2(const BlockArgs& g) {
+  for (int64_t j = 0; j < g.n; j += kNR) {
+    const int64_t nr = g.n - j < kNR ? g.n - j : kNR;
+    const bool edge = nr < kNR;
+    const __m256i mask0 = lane_mask(nr), mask1 = lane_mask(nr - 8);
+    const float* b = g.b + (j / kNR) * g.b_panel;
+    for (int64_t i = 0; i < g.m; i += kMR) {
+      const int64_t mr = g.m - i < kMR ? g.m - i : kMR;
+      kMicro[mr - 1][edge](g.k, g.a + (i / kMR) * g.a_panel, g.a_k, b, g.b_k, g.c + i * g.ldc + j, g.ldc,
+                           g.alpha, g.beta, mask0, mask1);
+    }
+  }
+}
+
+}  // namespace normnet::gemm_detail

@@ -1,0 +1,42 @@
+// One persistent thread pool for all kernels.
+// parallel_for(n, fn) runs fn(0..n-1) on the pool's threads, the caller included, and returns when all are done.
+// Tasks are claimed dynamically, so a worker that is slow to wake only means the caller runs more tasks itself:
+// a parallel call is never much slower than the same work on one thread.
+// Dispatch allocates nothing: the callable is passed as a function pointer plus its address.
+#pragma once
+
+#include <type_traits>
+
+namespace normnet {
+
+class ThreadPool {
+ public:
+  static ThreadPool& global();
+
+  // Threads that work on a parallel_for, the caller included. Default: std::thread::hardware_concurrency().
+  int size() const;
+  // n >= 1. Workers are (re)created lazily on the next parallel call.
+  void resize(int n);
+
+  // Runs fn(task) for every task in [0, n_tasks). Inline on the caller when n_tasks <= 1, size() == 1,
+  // or the pool is already running a job (re-entrant call, or a concurrent one from another thread).
+  template <class F>
+  void parallel_for(int n_tasks, F&& fn) {
+    using Fn = std::remove_reference_t<F>;
+    if (n_tasks <= 1 || size() == 1 ||
+        !run(n_tasks, [](void* ctx, int task) { (*static_cast<Fn*>(ctx))(task); },
+             const_cast<void*>(static_cast<const void*>(&fn)))) {
+      for (int task = 0; task < n_tasks; ++task) fn(task);
+    }
+  }
+
+ private:
+  using TaskFn = void (*)(void* ctx, int task);
+  ThreadPool();
+  // Returns false, running nothing, if the pool is busy.
+  bool run(int n_tasks, TaskFn fn, void* ctx);
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace normnet
