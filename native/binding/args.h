@@ -1,30 +1,63 @@
-// Argument checks at the Node-API boundary. Every value that crosses from JS is checked here and a bad one
-// becomes a JS TypeError/RangeError naming the kernel and the argument; nothing from JS can crash the process.
+// Argument checks at the Node-API boundary, mirroring src/kernels/check.ts word for word: every value that
+// crosses from JS is checked here, and a bad one becomes a JS TypeError/RangeError naming the kernel and the
+// argument. Nothing from JS can crash the process.
 #pragma once
 
 #include <napi.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace normnet::binding {
 
-struct FloatArg {
-  float* data;
+template <class T>
+struct ArrayArg {
+  T* data;
   size_t length;
 };
 
-// Throws unless exactly `count` arguments were passed; `signature` lists them for the message.
-void expect_arg_count(const Napi::CallbackInfo& info, size_t count, const char* kernel, const char* signature);
-bool bool_arg(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name);
-double number_arg(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name);
-// A dimension: an integer in [0, 2^31).
-int64_t dim_arg(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name);
-// A Float32Array of exactly `length` elements; `shape` describes that length for the message (e.g. "M*K = 3*4").
-FloatArg float32_arg(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name,
-                     int64_t length, const char* shape);
-// Throws if the output shares memory with an input (the kernels read inputs after writing outputs).
-void expect_no_overlap(Napi::Env env, const FloatArg& out, const char* out_name, const FloatArg& in,
-                       const char* in_name, const char* kernel);
+[[noreturn]] void throw_type(Napi::Env env, const std::string& message);
+[[noreturn]] void throw_range(Napi::Env env, const std::string& message);
+
+// Reads one call's arguments by position; `signature` names them, as in "transA, transB, M, ...".
+class ArgReader {
+ public:
+  ArgReader(const Napi::CallbackInfo& info, const char* kernel, const char* signature);
+
+  bool boolean(size_t index);
+  double number(size_t index);
+  // An integer in [min, 2^31). Dimensions take min 0; sizes that must be positive (kernel, stride) min 1.
+  int64_t integer(size_t index, int64_t min = 0);
+  // A number in [lo, hi), or [lo, hi] when closed.
+  double in_range(size_t index, double lo, double hi, bool closed = false);
+  // An unsigned 32-bit integer (a seed).
+  uint32_t uint32(size_t index);
+  // A Float32Array / Int32Array of exactly `length` elements; `shape` says how the length is formed ("M*K").
+  ArrayArg<float> floats(size_t index, int64_t length, const char* shape);
+  ArrayArg<int32_t> int32s(size_t index, int64_t length, const char* shape);
+  // Outputs must not share memory with the other arrays of the call.
+  void no_overlap(std::initializer_list<const char*> outputs);
+
+  Napi::Env env() const { return info_.Env(); }
+  const std::string& kernel() const { return kernel_; }
+
+ private:
+  struct Seen {
+    std::string name;
+    uintptr_t begin, end;
+  };
+  std::string prefix(size_t index) const;
+  Napi::TypedArray typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length, const char* shape);
+
+  const Napi::CallbackInfo& info_;
+  std::string kernel_;
+  std::vector<std::string> names_;
+  std::vector<Seen> arrays_;
+};
+
+// The output size of a convolution or pooling window along one axis; a RangeError when the window does not fit.
+int64_t window_output(const ArgReader& args, const char* axis, int64_t size, int64_t window, int64_t stride, int64_t padding);
 
 }  // namespace normnet::binding

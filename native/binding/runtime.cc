@@ -14,7 +14,7 @@ namespace normnet::binding {
 namespace {
 
 Napi::Value runtime_info(const Napi::CallbackInfo& info) {
-  expect_arg_count(info, 0, "runtimeInfo", "");
+  ArgReader(info, "runtimeInfo", "");
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("isa", isa_name(active_isa()));
   result.Set("detectedIsa", isa_name(detected_isa()));
@@ -23,27 +23,24 @@ Napi::Value runtime_info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value set_isa_binding(const Napi::CallbackInfo& info) {
-  expect_arg_count(info, 1, "setIsa", "isa");
-  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "setIsa: isa must be a string");
+  ArgReader(info, "setIsa", "isa");
+  if (!info[0].IsString()) throw_type(info.Env(), "setIsa: isa must be a string");
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   Isa isa;
   if (!parse_isa(name.c_str(), &isa)) {
-    throw Napi::RangeError::New(info.Env(), "setIsa: isa must be 'avx512', 'avx2' or 'generic', got '" + name + "'");
+    throw_range(info.Env(), "setIsa: isa must be 'avx512', 'avx2' or 'generic', got '" + name + "'");
   }
   if (!set_isa(isa)) {
-    throw Napi::RangeError::New(info.Env(), "setIsa: isa '" + name + "' is not supported by this CPU (best: " +
+    throw_range(info.Env(), "setIsa: isa '" + name + "' is not supported by this CPU (best: " +
                                                 isa_name(detected_isa()) + ")");
   }
   return info.Env().Undefined();
 }
 
 Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
-  expect_arg_count(info, 1, "setNumThreads", "threads");
-  const int64_t threads = dim_arg(info, 0, "setNumThreads", "threads");
-  if (threads < 1 || threads > 1024) {
-    throw Napi::RangeError::New(info.Env(), "setNumThreads: threads must be an integer in [1, 1024], got " +
-                                                std::to_string(threads));
-  }
+  ArgReader r(info, "setNumThreads", "threads");
+  const int64_t threads = r.integer(0, 1);
+  if (threads > 1024) throw_range(info.Env(), "setNumThreads: threads must be an integer in [1, 1024], got " + std::to_string(threads));
   ThreadPool::global().resize(static_cast<int>(threads));
   return info.Env().Undefined();
 }

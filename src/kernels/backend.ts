@@ -3,6 +3,7 @@
  * `getBackend()` gives the native backend when the addon loads, else the TypeScript one with a single
  * warning saying why; `getBackend('native')` insists and throws that diagnosis instead.
  */
+import type { FloatArray } from './check.js';
 import { withChecks, type Kernels } from './kernels.js';
 import { ISAS, loadNative, nativeDiagnosis, type Addon, type Isa } from './native.js';
 import { tsKernels } from './ts/index.js';
@@ -21,8 +22,10 @@ export interface BackendInfo {
   addonPath?: string;
 }
 
-export interface Backend extends Kernels {
+export interface Backend<F extends FloatArray = Float32Array> extends Kernels<F> {
   readonly name: BackendName;
+  /** The storage every kernel of this backend takes: float32, or float64 for the gradient checks. */
+  readonly dtype: 'float32' | 'float64';
   info(): BackendInfo;
 }
 
@@ -36,10 +39,21 @@ export interface RuntimeOptions {
 let nativeBackend: Backend | undefined;
 let warned = false;
 
+const tsInfo = (): BackendInfo => ({ backend: 'ts', isa: 'ts', detectedIsa: 'ts', threads: 1 });
+
 const tsBackend: Backend = {
-  ...withChecks(tsKernels),
+  ...(withChecks(tsKernels, Float32Array) as Kernels<Float32Array>),
   name: 'ts',
-  info: () => ({ backend: 'ts', isa: 'ts', detectedIsa: 'ts', threads: 1 }),
+  dtype: 'float32',
+  info: tsInfo,
+};
+
+/** The TypeScript kernels on float64 storage: what gradCheck runs models on, so its differences are tight. */
+export const float64Backend: Backend<Float64Array> = {
+  ...(withChecks(tsKernels, Float64Array) as Kernels<Float64Array>),
+  name: 'ts',
+  dtype: 'float64',
+  info: tsInfo,
 };
 
 export function getBackend(name?: BackendName): Backend {
@@ -103,8 +117,9 @@ function native(): Backend {
   if (nativeBackend) return nativeBackend;
   const { addon, path } = requireNative();
   nativeBackend = {
-    ...withChecks(addon),
+    ...withChecks(addon, Float32Array),
     name: 'native',
+    dtype: 'float32',
     info: () => ({ backend: 'native', ...addon.runtimeInfo(), addonPath: path }),
   };
   return nativeBackend;

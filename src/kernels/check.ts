@@ -1,44 +1,109 @@
 /**
- * Argument checks shared by both backends, so a bad call fails the same way whichever one serves it:
- * a TypeError for the wrong kind of value, a RangeError for a wrong size or value, each naming the kernel
- * and the argument. The native addon checks again at its boundary (native/binding/args.h).
+ * Argument checks shared by both backends, so a bad call fails the same way whichever one serves it: a
+ * TypeError for the wrong kind of value, a RangeError for a wrong size or value, each naming the kernel and
+ * the argument. The native addon checks again at its boundary (native/binding/args.h) with the same words.
  */
-export function expectArgCount(kernel: string, args: ArrayLike<unknown>, count: number, signature: string): void {
-  if (args.length !== count) {
-    throw new TypeError(`${kernel}: expected ${count} arguments (${signature}), got ${args.length}`);
+export type FloatArray = Float32Array | Float64Array;
+export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** Reads one kernel call's arguments by position; `signature` names them, as in "transA, transB, M, ...". */
+export class ArgReader {
+  private readonly names: string[];
+  private readonly arrays = new Map<string, ArrayBufferView>();
+
+  constructor(
+    private readonly kernel: string,
+    private readonly args: ArrayLike<unknown>,
+    signature: string,
+    private readonly floatType: FloatArrayConstructor,
+  ) {
+    this.names = signature.split(', ');
+    if (args.length !== this.names.length) {
+      throw new TypeError(`${kernel}: expected ${this.names.length} arguments (${signature}), got ${args.length}`);
+    }
+  }
+
+  private prefix(index: number): string {
+    return `${this.kernel}: ${this.names[index]}`;
+  }
+
+  boolean(index: number): boolean {
+    const value = this.args[index];
+    if (typeof value !== 'boolean') throw new TypeError(`${this.prefix(index)} must be a boolean`);
+    return value;
+  }
+
+  number(index: number): number {
+    const value = this.args[index];
+    if (typeof value !== 'number') throw new TypeError(`${this.prefix(index)} must be a number`);
+    return value;
+  }
+
+  /** An integer in [min, 2^31). Dimensions take min 0, sizes that must be positive (kernel, stride) min 1. */
+  int(index: number, min = 0): number {
+    const value = this.number(index);
+    if (!Number.isInteger(value) || value < min || value >= 2 ** 31) {
+      throw new RangeError(`${this.prefix(index)} must be an integer in [${min}, 2^31), got ${value}`);
+    }
+    return value;
+  }
+
+  /** A number in [lo, hi) (or [lo, hi] when `closed`). */
+  inRange(index: number, lo: number, hi: number, closed = false): number {
+    const value = this.number(index);
+    if (!(value >= lo && (closed ? value <= hi : value < hi))) {
+      throw new RangeError(`${this.prefix(index)} must be in [${lo}, ${hi}${closed ? ']' : ')'}, got ${value}`);
+    }
+    return value;
+  }
+
+  /** An unsigned 32-bit integer (a seed). */
+  uint32(index: number): number {
+    const value = this.number(index);
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      throw new RangeError(`${this.prefix(index)} must be an integer in [0, 2^32), got ${value}`);
+    }
+    return value;
+  }
+
+  /** A float array of the backend's type with exactly `length` elements; `shape` says how the length is formed. */
+  floats(index: number, length: number, shape: string): FloatArray {
+    return this.typed(index, this.floatType, length, shape) as FloatArray;
+  }
+
+  int32s(index: number, length: number, shape: string): Int32Array {
+    return this.typed(index, Int32Array, length, shape) as Int32Array;
+  }
+
+  private typed(index: number, type: FloatArrayConstructor | Int32ArrayConstructor, length: number, shape: string): ArrayBufferView {
+    const value = this.args[index];
+    if (!(value instanceof type)) throw new TypeError(`${this.prefix(index)} must be a ${type.name}`);
+    if (value.length !== length) {
+      throw new RangeError(`${this.prefix(index)} must have length ${shape} = ${length}, got ${value.length}`);
+    }
+    this.arrays.set(this.names[index], value);
+    return value;
+  }
+
+  /** Outputs must not share memory with other arrays of the call: kernels read inputs after writing outputs. */
+  noOverlap(outputs: string[]): void {
+    for (const out of outputs) {
+      const a = this.arrays.get(out)!;
+      for (const [name, b] of this.arrays) {
+        if (name === out || a.byteLength === 0 || b.byteLength === 0 || a.buffer !== b.buffer) continue;
+        if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+          throw new RangeError(`${this.kernel}: ${out} must not share memory with ${name}`);
+        }
+      }
+    }
   }
 }
 
-export function expectBoolean(kernel: string, name: string, value: unknown): asserts value is boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${kernel}: ${name} must be a boolean`);
-}
-
-export function expectNumber(kernel: string, name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(`${kernel}: ${name} must be a number`);
-}
-
-/** A dimension: an integer in [0, 2^31). */
-export function expectDim(kernel: string, name: string, value: unknown): asserts value is number {
-  expectNumber(kernel, name, value);
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 31) {
-    throw new RangeError(`${kernel}: ${name} must be an integer in [0, 2^31), got ${value}`);
+/** Output size of a convolution or pooling window along one axis; a RangeError when the window does not fit. */
+export function windowOutput(kernel: string, axis: string, size: number, window: number, stride: number, padding: number): number {
+  const span = size + 2 * padding - window;
+  if (span < 0) {
+    throw new RangeError(`${kernel}: the ${window}-wide window does not fit ${axis} = ${size} with padding ${padding}`);
   }
-}
-
-/** A Float32Array of exactly `length` elements; `shape` says how that length is formed (e.g. "M*K"). */
-export function expectFloat32(kernel: string, name: string, value: unknown, length: number, shape: string): asserts value is Float32Array {
-  if (!(value instanceof Float32Array)) throw new TypeError(`${kernel}: ${name} must be a Float32Array`);
-  if (value.length !== length) {
-    throw new RangeError(`${kernel}: ${name} must have length ${shape} = ${length}, got ${value.length}`);
-  }
-}
-
-/** Outputs must not share memory with inputs: kernels read inputs after they start writing outputs. */
-export function expectNoOverlap(kernel: string, outName: string, out: Float32Array, inName: string, input: Float32Array): void {
-  if (out.length === 0 || input.length === 0 || out.buffer !== input.buffer) return;
-  const outEnd = out.byteOffset + out.byteLength;
-  const inEnd = input.byteOffset + input.byteLength;
-  if (out.byteOffset < inEnd && input.byteOffset < outEnd) {
-    throw new RangeError(`${kernel}: ${outName} must not share memory with ${inName}`);
-  }
+  return Math.floor(span / stride) + 1;
 }

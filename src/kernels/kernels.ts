@@ -1,48 +1,266 @@
 /**
  * The kernel list: every computation normnet runs, each with a native (C++) and a TypeScript implementation
- * behind this one signature. `withChecks` puts the shared argument checks in front of an implementation.
+ * behind one signature, and the argument checks both share. Arguments come in one order everywhere:
+ * outputs, buffers saved for backward, inputs, parameters, dims, scalars. Backward kernels write the input
+ * gradient (=) and add into parameter gradients (+=), so a step zeroes parameter gradients once.
+ *
+ * Layouts: row-major; images NCHW; "(N, C, S)" is a batch of N rows of C channels of S values each
+ * (S = 1 after a Linear layer, S = H*W in a CNN).
  */
-import { expectArgCount, expectBoolean, expectDim, expectFloat32, expectNoOverlap, expectNumber } from './check.js';
+import { ArgReader, windowOutput, type FloatArray, type FloatArrayConstructor } from './check.js';
 
-export interface Kernels {
-  /** C = alpha * op(A) * op(B) + beta * C; row-major float32; op(A) is M x K, op(B) is K x N, C is M x N. */
+export interface Kernels<F extends FloatArray = Float32Array> {
+  /** C = alpha * op(A) * op(B) + beta * C; op(A) is M x K, op(B) is K x N, C is M x N. beta = 0: C is not read. */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
+    alpha: number, A: F, B: F, beta: number, C: F): void;
+
+  /**
+   * Batch Normalization in training over (N, C, S): per channel, the batch mean and biased variance over N*S
+   * values normalise x; y = gamma * xhat + beta. Saves the mean and 1/sqrt(var + eps) for backward, and moves
+   * the running statistics: running = (1 - momentum) * running + momentum * batch, with the unbiased
+   * variance (N*S/(N*S-1) times the biased one) for runningVar. Needs N*S > 1.
+   */
+  batchnormForwardTrain(y: F, saveMean: F, saveInvStd: F, runningMean: F, runningVar: F,
+    x: F, gamma: F, beta: F, N: number, C: number, S: number, momentum: number, eps: number): void;
+  /** Batch Normalization in evaluation: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta. */
+  batchnormForwardEval(y: F, x: F, gamma: F, beta: F, runningMean: F, runningVar: F,
+    N: number, C: number, S: number, eps: number): void;
+  /** Gradients of batchnormForwardTrain: dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy). */
+  batchnormBackward(dx: F, dgamma: F, dbeta: F, dy: F, x: F, saveMean: F, saveInvStd: F, gamma: F,
+    N: number, C: number, S: number): void;
+
+  /**
+   * Unfolds x (N, C, H, W) into cols (C*KH*KW, N*OH*OW): row (c, kh, kw), column (n, oh, ow) holds
+   * x[n, c, oh*stride + kh - padding, ow*stride + kw - padding], 0 outside the image.
+   */
+  im2col(cols: F, x: F, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, padding: number): void;
+  /** The adjoint of im2col: dx (N, C, H, W) = the sum of every cols entry at the pixel it was read from. */
+  col2im(dx: F, cols: F, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, padding: number): void;
+  /** y[n, c, s] = t[c, n, s] + bias[c]: a convolution's GEMM output (C, N*S) to NCHW, with its bias. */
+  convBiasForward(y: F, t: F, bias: F, N: number, C: number, S: number): void;
+  /** dt[c, n, s] = dy[n, c, s]; dbias[c] += sum over n, s of dy[n, c, s]. */
+  convBiasBackward(dt: F, dbias: F, dy: F, N: number, C: number, S: number): void;
+
+  /**
+   * Max pooling over (N, C, H, W) with a KH x KW window, no padding: y (N, C, OH, OW), OH = (H - KH) / stride + 1
+   * rounded down. argmax (N, C, OH, OW) keeps the index h*W + w in its plane of the first maximum (NaN wins).
+   */
+  maxpoolForward(y: F, argmax: Int32Array, x: F, N: number, C: number, H: number, W: number,
+    KH: number, KW: number, stride: number): void;
+  /** dx (N, C, H, W) = 0, then dx[argmax] += dy for every output. */
+  maxpoolBackward(dx: F, dy: F, argmax: Int32Array, N: number, C: number, H: number, W: number,
+    KH: number, KW: number, stride: number): void;
+
+  /** y = max(x, 0). */
+  reluForward(y: F, x: F, length: number): void;
+  /** dx = dy where y > 0, else 0. */
+  reluBackward(dx: F, dy: F, y: F, length: number): void;
+  /** y = 1 / (1 + exp(-x)). */
+  sigmoidForward(y: F, x: F, length: number): void;
+  /** dx = dy * y * (1 - y). */
+  sigmoidBackward(dx: F, dy: F, y: F, length: number): void;
+  /**
+   * Inverted dropout: mask[i] = 0 with probability p, else 1 / (1 - p); y = x * mask. The mask is a pure
+   * function of (seed, i) (see src/kernels/ts/elementwise.ts), the same bit for bit on every backend.
+   */
+  dropoutForward(y: F, mask: F, x: F, length: number, p: number, seed: number): void;
+  /** dx = dy * mask. */
+  dropoutBackward(dx: F, dy: F, mask: F, length: number): void;
+
+  /**
+   * Softmax cross-entropy over logits (N, C) and integer labels in [0, C): probs = softmax(logits) (saved for
+   * backward); returns the mean over the batch of -log probs[n, labels[n]], by log-sum-exp.
+   */
+  softmaxCrossEntropyForward(probs: F, logits: F, labels: Int32Array, N: number, C: number): number;
+  /** dlogits = scale * (probs - onehot(labels)); scale is 1/N for the mean loss. */
+  softmaxCrossEntropyBackward(dlogits: F, probs: F, labels: Int32Array, N: number, C: number, scale: number): void;
 }
 
 export type KernelName = keyof Kernels;
 
 /** Every kernel's name; a test holds both backends (and the addon's exports) to this list. */
-export const KERNEL_NAMES: readonly KernelName[] = ['gemm'];
+export const KERNEL_NAMES: readonly KernelName[] = [
+  'gemm',
+  'batchnormForwardTrain', 'batchnormForwardEval', 'batchnormBackward',
+  'im2col', 'col2im', 'convBiasForward', 'convBiasBackward',
+  'maxpoolForward', 'maxpoolBackward',
+  'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
+  'softmaxCrossEntropyForward', 'softmaxCrossEntropyBackward',
+];
 
-const checks: { [K in KernelName]: (...args: unknown[]) => void } = {
-  gemm(...args) {
-    expectArgCount('gemm', args, 10, 'transA, transB, M, N, K, alpha, A, B, beta, C');
-    const [transA, transB, M, N, K, alpha, A, B, beta, C] = args;
-    expectBoolean('gemm', 'transA', transA);
-    expectBoolean('gemm', 'transB', transB);
-    expectDim('gemm', 'M', M);
-    expectDim('gemm', 'N', N);
-    expectDim('gemm', 'K', K);
-    expectNumber('gemm', 'alpha', alpha);
-    expectFloat32('gemm', 'A', A, M * K, transA ? 'K*M' : 'M*K');
-    expectFloat32('gemm', 'B', B, K * N, transB ? 'N*K' : 'K*N');
-    expectNumber('gemm', 'beta', beta);
-    expectFloat32('gemm', 'C', C, M * N, 'M*N');
-    expectNoOverlap('gemm', 'C', C, 'A', A);
-    expectNoOverlap('gemm', 'C', C, 'B', B);
+type Check = (args: ArrayLike<unknown>, floats: FloatArrayConstructor) => void;
+
+function labelsInRange(kernel: string, labels: Int32Array, C: number): void {
+  for (let n = 0; n < labels.length; n++) {
+    if (!(labels[n] >= 0 && labels[n] < C)) {
+      throw new RangeError(`${kernel}: labels[${n}] = ${labels[n]} is not a class index in [0, ${C})`);
+    }
+  }
+}
+
+function windowDims(r: ArgReader, kernel: string, first: number, padded: boolean) {
+  const [N, C, H, W] = [r.int(first), r.int(first + 1), r.int(first + 2), r.int(first + 3)];
+  const [KH, KW, stride] = [r.int(first + 4, 1), r.int(first + 5, 1), r.int(first + 6, 1)];
+  const padding = padded ? r.int(first + 7) : 0;
+  const OH = windowOutput(kernel, 'H', H, KH, stride, padding);
+  const OW = windowOutput(kernel, 'W', W, KW, stride, padding);
+  return { N, C, H, W, KH, KW, OH, OW };
+}
+
+const CHECKS: { [K in KernelName]: Check } = {
+  gemm(args, floats) {
+    const r = new ArgReader('gemm', args, 'transA, transB, M, N, K, alpha, A, B, beta, C', floats);
+    const [transA, transB] = [r.boolean(0), r.boolean(1)];
+    const [M, N, K] = [r.int(2), r.int(3), r.int(4)];
+    r.number(5);
+    r.floats(6, M * K, transA ? 'K*M' : 'M*K');
+    r.floats(7, K * N, transB ? 'N*K' : 'K*N');
+    r.number(8);
+    r.floats(9, M * N, 'M*N');
+    r.noOverlap(['C']);
+  },
+  batchnormForwardTrain(args, floats) {
+    const r = new ArgReader('batchnormForwardTrain', args,
+      'y, saveMean, saveInvStd, runningMean, runningVar, x, gamma, beta, N, C, S, momentum, eps', floats);
+    const [N, C, S] = [r.int(8), r.int(9), r.int(10)];
+    r.inRange(11, 0, 1, true);
+    r.inRange(12, 0, Infinity);
+    for (const i of [0, 5]) r.floats(i, N * C * S, 'N*C*S');
+    for (const i of [1, 2, 3, 4, 6, 7]) r.floats(i, C, 'C');
+    if (N * S <= 1 && C > 0) {
+      throw new RangeError(`batchnormForwardTrain: training needs more than one value per channel, got N*S = ${N * S}`);
+    }
+    r.noOverlap(['y', 'saveMean', 'saveInvStd', 'runningMean', 'runningVar']);
+  },
+  batchnormForwardEval(args, floats) {
+    const r = new ArgReader('batchnormForwardEval', args, 'y, x, gamma, beta, runningMean, runningVar, N, C, S, eps', floats);
+    const [N, C, S] = [r.int(6), r.int(7), r.int(8)];
+    r.inRange(9, 0, Infinity);
+    for (const i of [0, 1]) r.floats(i, N * C * S, 'N*C*S');
+    for (const i of [2, 3, 4, 5]) r.floats(i, C, 'C');
+    r.noOverlap(['y']);
+  },
+  batchnormBackward(args, floats) {
+    const r = new ArgReader('batchnormBackward', args, 'dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S', floats);
+    const [N, C, S] = [r.int(8), r.int(9), r.int(10)];
+    for (const i of [0, 3, 4]) r.floats(i, N * C * S, 'N*C*S');
+    for (const i of [1, 2, 5, 6, 7]) r.floats(i, C, 'C');
+    r.noOverlap(['dx', 'dgamma', 'dbeta']);
+  },
+  im2col(args, floats) {
+    const r = new ArgReader('im2col', args, 'cols, x, N, C, H, W, KH, KW, stride, padding', floats);
+    const d = windowDims(r, 'im2col', 2, true);
+    r.floats(0, d.C * d.KH * d.KW * d.N * d.OH * d.OW, 'C*KH*KW*N*OH*OW');
+    r.floats(1, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.noOverlap(['cols']);
+  },
+  col2im(args, floats) {
+    const r = new ArgReader('col2im', args, 'dx, cols, N, C, H, W, KH, KW, stride, padding', floats);
+    const d = windowDims(r, 'col2im', 2, true);
+    r.floats(0, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.floats(1, d.C * d.KH * d.KW * d.N * d.OH * d.OW, 'C*KH*KW*N*OH*OW');
+    r.noOverlap(['dx']);
+  },
+  convBiasForward(args, floats) {
+    const r = new ArgReader('convBiasForward', args, 'y, t, bias, N, C, S', floats);
+    const [N, C, S] = [r.int(3), r.int(4), r.int(5)];
+    r.floats(0, N * C * S, 'N*C*S');
+    r.floats(1, N * C * S, 'N*C*S');
+    r.floats(2, C, 'C');
+    r.noOverlap(['y']);
+  },
+  convBiasBackward(args, floats) {
+    const r = new ArgReader('convBiasBackward', args, 'dt, dbias, dy, N, C, S', floats);
+    const [N, C, S] = [r.int(3), r.int(4), r.int(5)];
+    r.floats(0, N * C * S, 'N*C*S');
+    r.floats(1, C, 'C');
+    r.floats(2, N * C * S, 'N*C*S');
+    r.noOverlap(['dt', 'dbias']);
+  },
+  maxpoolForward(args, floats) {
+    const r = new ArgReader('maxpoolForward', args, 'y, argmax, x, N, C, H, W, KH, KW, stride', floats);
+    const d = windowDims(r, 'maxpoolForward', 3, false);
+    r.floats(0, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
+    r.int32s(1, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
+    r.floats(2, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.noOverlap(['y', 'argmax']);
+  },
+  maxpoolBackward(args, floats) {
+    const r = new ArgReader('maxpoolBackward', args, 'dx, dy, argmax, N, C, H, W, KH, KW, stride', floats);
+    const d = windowDims(r, 'maxpoolBackward', 3, false);
+    r.floats(0, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.floats(1, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
+    const argmax = r.int32s(2, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
+    for (let i = 0; i < argmax.length; i++) {
+      if (!(argmax[i] >= 0 && argmax[i] < d.H * d.W)) {
+        throw new RangeError(`maxpoolBackward: argmax[${i}] = ${argmax[i]} is not an index in [0, H*W = ${d.H * d.W})`);
+      }
+    }
+    r.noOverlap(['dx']);
+  },
+  reluForward: unary('reluForward', 'y, x, length'),
+  reluBackward: binary('reluBackward', 'dx, dy, y, length'),
+  sigmoidForward: unary('sigmoidForward', 'y, x, length'),
+  sigmoidBackward: binary('sigmoidBackward', 'dx, dy, y, length'),
+  dropoutForward(args, floats) {
+    const r = new ArgReader('dropoutForward', args, 'y, mask, x, length, p, seed', floats);
+    const length = r.int(3);
+    r.inRange(4, 0, 1);
+    r.uint32(5);
+    for (const i of [0, 1, 2]) r.floats(i, length, 'length');
+    r.noOverlap(['y', 'mask']);
+  },
+  dropoutBackward: binary('dropoutBackward', 'dx, dy, mask, length'),
+  softmaxCrossEntropyForward(args, floats) {
+    const r = new ArgReader('softmaxCrossEntropyForward', args, 'probs, logits, labels, N, C', floats);
+    const [N, C] = [r.int(3), r.int(4, 1)];
+    r.floats(0, N * C, 'N*C');
+    r.floats(1, N * C, 'N*C');
+    labelsInRange('softmaxCrossEntropyForward', r.int32s(2, N, 'N'), C);
+    r.noOverlap(['probs']);
+  },
+  softmaxCrossEntropyBackward(args, floats) {
+    const r = new ArgReader('softmaxCrossEntropyBackward', args, 'dlogits, probs, labels, N, C, scale', floats);
+    const [N, C] = [r.int(3), r.int(4, 1)];
+    r.number(5);
+    r.floats(0, N * C, 'N*C');
+    r.floats(1, N * C, 'N*C');
+    labelsInRange('softmaxCrossEntropyBackward', r.int32s(2, N, 'N'), C);
+    r.noOverlap(['dlogits']);
   },
 };
 
-export function withChecks(impl: Kernels): Kernels {
-  const checked = {} as Record<KernelName, (...args: unknown[]) => void>;
+/** out = f(in) over `length` values. */
+function unary(kernel: string, signature: string): Check {
+  return (args, floats) => {
+    const r = new ArgReader(kernel, args, signature, floats);
+    const length = r.int(2);
+    r.floats(0, length, 'length');
+    r.floats(1, length, 'length');
+    r.noOverlap([signature.split(', ')[0]]);
+  };
+}
+
+/** out = f(a, b) over `length` values. */
+function binary(kernel: string, signature: string): Check {
+  return (args, floats) => {
+    const r = new ArgReader(kernel, args, signature, floats);
+    const length = r.int(3);
+    for (const i of [0, 1, 2]) r.floats(i, length, 'length');
+    r.noOverlap([signature.split(', ')[0]]);
+  };
+}
+
+/** Puts the shared argument checks in front of each kernel of an implementation. */
+export function withChecks<F extends FloatArray>(impl: Kernels<F>, floats: FloatArrayConstructor): Kernels<F> {
+  const checked = {} as Record<KernelName, (...args: unknown[]) => unknown>;
   for (const name of KERNEL_NAMES) {
-    const kernel = impl[name] as (...args: unknown[]) => void;
-    const check = checks[name];
+    const kernel = impl[name] as (...args: unknown[]) => unknown;
+    const check = CHECKS[name];
     checked[name] = (...args: unknown[]) => {
-      check(...args);
-      kernel(...args);
+      check(args, floats);
+      return kernel(...args);
     };
   }
-  return checked as unknown as Kernels;
+  return checked as unknown as Kernels<F>;
 }

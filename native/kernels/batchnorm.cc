@@ -1,0 +1,160 @@
+// Batch Normalization, native twin of src/kernels/ts/batchnorm.ts (formulas there).
+// Per-channel sums are formed in double with eight independent accumulators, so the adds pipeline and
+// vectorize without -ffast-math. Work is split over channel ranges on the thread pool when it is large.
+#include "kernels/batchnorm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/thread_pool.h"
+
+namespace normnet {
+
+namespace {
+
+constexpr int64_t kParallelMinElements = 1 << 15;  // below this a pool dispatch costs more than it saves
+
+// Runs fn(c_begin, c_end) over channel ranges, on the pool when the tensor is large.
+template <class F>
+void for_channel_ranges(int64_t N, int64_t C, int64_t S, F&& fn) {
+  ThreadPool& pool = ThreadPool::global();
+  const int64_t tasks = (N * C * S >= kParallelMinElements) ? std::min<int64_t>(C, pool.size()) : 1;
+  if (tasks <= 1) {
+    fn(int64_t{0}, C);
+    return;
+  }
+  pool.parallel_for(static_cast<int>(tasks), [&](int task) { fn(C * task / tasks, C * (task + 1) / tasks); });
+}
+
+struct Sums {
+  double first, second;
+};
+
+// {sum(x), sum((x - center)^2)} over one run of S values.
+inline Sums moments(const float* x, int64_t S, double center) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t s = 0;
+  for (; s + 8 <= S; s += 8) {
+    for (int k = 0; k < 8; ++k) {
+      const double d = x[s + k] - center;
+      a[k] += x[s + k];
+      b[k] += d * d;
+    }
+  }
+  for (; s < S; ++s) {
+    const double d = x[s] - center;
+    a[0] += x[s];
+    b[0] += d * d;
+  }
+  return {((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])),
+          ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))};
+}
+
+// {sum(dy), sum(dy * (x - mean))} over one run of S values.
+inline Sums gradient_sums(const float* dy, const float* x, int64_t S, double mean) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t s = 0;
+  for (; s + 8 <= S; s += 8) {
+    for (int k = 0; k < 8; ++k) {
+      a[k] += dy[s + k];
+      b[k] += static_cast<double>(dy[s + k]) * (x[s + k] - mean);
+    }
+  }
+  for (; s < S; ++s) {
+    a[0] += dy[s];
+    b[0] += static_cast<double>(dy[s]) * (x[s] - mean);
+  }
+  return {((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])),
+          ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))};
+}
+
+// y = x * scale_c + shift_c over channels [c0, c1).
+void normalize(float* y, const float* x, const float* gamma, const float* beta, const float* mean, const float* inv_std,
+               int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1) {
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const double scale = static_cast<double>(gamma[c]) * inv_std[c];
+      const float fscale = static_cast<float>(scale);
+      const float shift = static_cast<float>(beta[c] - mean[c] * scale);
+      const float* xs = x + (n * C + c) * S;
+      float* ys = y + (n * C + c) * S;
+      for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * fscale + shift;
+    }
+  }
+}
+
+}  // namespace
+
+void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
+                             const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                             double momentum, double eps) {
+  const double count = static_cast<double>(N * S);
+  for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double sum = 0;
+      for (int64_t n = 0; n < N; ++n) sum += moments(x + (n * C + c) * S, S, 0).first;
+      const double mean = sum / count;
+      double squares = 0;
+      for (int64_t n = 0; n < N; ++n) squares += moments(x + (n * C + c) * S, S, mean).second;
+      const double variance = squares / count;
+      save_mean[c] = static_cast<float>(mean);
+      save_inv_std[c] = static_cast<float>(1 / std::sqrt(variance + eps));
+      running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean);
+      running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
+    }
+    normalize(y, x, gamma, beta, save_mean, save_inv_std, N, C, S, c0, c1);
+  });
+}
+
+void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, int64_t N, int64_t C, int64_t S, double eps) {
+  for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const double scale = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps);
+        const float fscale = static_cast<float>(scale);
+        const float shift = static_cast<float>(beta[c] - running_mean[c] * scale);
+        const float* xs = x + (n * C + c) * S;
+        float* ys = y + (n * C + c) * S;
+        for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * fscale + shift;
+      }
+    }
+  });
+}
+
+void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
+                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S) {
+  const double count = static_cast<double>(N * S);
+  for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const double mean = save_mean[c];
+      const double inv_std = save_inv_std[c];
+      double sum_dy = 0, sum_dy_xc = 0;  // sum(dy), sum(dy * (x - mean))
+      for (int64_t n = 0; n < N; ++n) {
+        const Sums sums = gradient_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, mean);
+        sum_dy += sums.first;
+        sum_dy_xc += sums.second;
+      }
+      const double sum_dy_xhat = sum_dy_xc * inv_std;
+      dbeta[c] += static_cast<float>(sum_dy);
+      dgamma[c] += static_cast<float>(sum_dy_xhat);
+      const float k = static_cast<float>(gamma[c] * inv_std);
+      const float mean_dy = static_cast<float>(sum_dy / count);
+      const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
+      const float fmean = static_cast<float>(mean), finv = static_cast<float>(inv_std);
+      for (int64_t n = 0; n < N; ++n) {
+        const float* dys = dy + (n * C + c) * S;
+        const float* xs = x + (n * C + c) * S;
+        float* dxs = dx + (n * C + c) * S;
+        for (int64_t s = 0; s < S; ++s) {
+          const float xhat = (xs[s] - fmean) * finv;
+          dxs[s] = k * (dys[s] - mean_dy - xhat * mean_dy_xhat);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace normnet

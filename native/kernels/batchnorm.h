@@ -1,0 +1,18 @@
+// Batch Normalization over an (N, C, S) view: x[(n*C + c)*S + s]. The formulas, PyTorch's conventions and
+// what is saved for backward are in the TS twin, src/kernels/ts/batchnorm.ts; this is the same algorithm.
+#pragma once
+
+#include <cstdint>
+
+namespace normnet {
+
+void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
+                             const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                             double momentum, double eps);
+void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, int64_t N, int64_t C, int64_t S, double eps);
+// dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy).
+void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
+                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S);
+
+}  // namespace normnet

@@ -1,0 +1,175 @@
+/**
+ * BatchNorm1d(features) over (N, C) or (N, C, L), BatchNorm2d(channels) over (N, C, H, W): the batchnorm
+ * kernels on an (N, C, S) view. PyTorch's rules (torch.nn.BatchNorm1d/2d): eps 1e-5; momentum 0.1 is the
+ * weight of the new batch statistic, and `momentum: null` makes the running statistics a cumulative average
+ * (weight 1/num_batches_tracked); normalisation uses the biased batch variance, running_var takes the
+ * unbiased one; training with one value per channel is a RangeError; eval uses the running statistics.
+ * `affine: false` drops weight and bias (gamma 1, beta 0).
+ */
+import type { FloatArray } from '../kernels/check.js';
+import { Layer, type LayerContext, type TensorSpec } from './layer.js';
+import { formatShape, type Tensor } from './tensor.js';
+import { checkPositiveInt } from './validate.js';
+import { Workspace } from './workspace.js';
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** Weight of the new batch statistic in the running ones; null for a cumulative average. */
+  momentum?: number | null;
+  affine?: boolean;
+}
+
+abstract class BatchNorm extends Layer {
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  numBatchesTracked = 0;
+  private values!: Record<string, FloatArray>;
+  private grads!: Record<string, FloatArray>;
+  private workspace!: Workspace;
+  private saved?: { x: Tensor; N: number; S: number };
+
+  constructor(readonly numFeatures: number, options: BatchNormOptions) {
+    super();
+    checkPositiveInt(new.target.name, 'numFeatures', numFeatures);
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    if (!(this.eps >= 0)) throw new RangeError(`${new.target.name}: eps must be >= 0, got ${this.eps}`);
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new RangeError(`${new.target.name}: momentum must be in [0, 1] or null, got ${this.momentum}`);
+    }
+  }
+
+  /** (N, S) of the (N, C, S) view, or a RangeError naming the expected shape. */
+  protected abstract view(shape: readonly number[]): { N: number; S: number };
+
+  protected options(): string {
+    const parts = [`${this.numFeatures}`];
+    if (this.eps !== 1e-5) parts.push(`eps=${this.eps}`);
+    if (this.momentum !== 0.1) parts.push(`momentum=${this.momentum}`);
+    if (!this.affine) parts.push('affine=false');
+    return parts.join(', ');
+  }
+
+  protected cloneOptions(): BatchNormOptions {
+    return { eps: this.eps, momentum: this.momentum, affine: this.affine };
+  }
+
+  tensors(): TensorSpec[] {
+    const C = this.numFeatures;
+    const fill = (value: number) => (values: FloatArray) => values.fill(value);
+    const specs: TensorSpec[] = [];
+    if (this.affine) {
+      specs.push({ name: 'weight', shape: [C], kind: 'parameter', init: fill(1) });
+      specs.push({ name: 'bias', shape: [C], kind: 'parameter', init: fill(0) });
+    }
+    specs.push({ name: 'running_mean', shape: [C], kind: 'buffer', init: fill(0) });
+    specs.push({ name: 'running_var', shape: [C], kind: 'buffer', init: fill(1) });
+    return specs;
+  }
+
+  counters(): Record<string, number> {
+    return { num_batches_tracked: this.numBatchesTracked };
+  }
+
+  setCounter(name: string, value: number): void {
+    if (name !== 'num_batches_tracked') super.setCounter(name, value);
+    this.numBatchesTracked = value;
+  }
+
+  bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
+    super.bind(values, grads, context);
+    const floatType = context.backend.dtype === 'float64' ? Float64Array : Float32Array;
+    this.workspace = new Workspace(floatType);
+    this.values = { ...values };
+    this.grads = { ...grads };
+    if (!this.affine) {
+      // gamma 1 and beta 0, and somewhere for their unused gradients to go.
+      const C = this.numFeatures;
+      this.values.weight = new floatType(C).fill(1);
+      this.values.bias = new floatType(C);
+      this.grads.weight = new floatType(C);
+      this.grads.bias = new floatType(C);
+    }
+  }
+
+  outputShape(input: readonly number[], training: boolean): number[] {
+    const { N, S } = this.view(input);
+    if (training && N * S <= 1) {
+      throw new RangeError(`${this.describe()}: training needs more than one value per channel, got input of shape ${formatShape(input)}`);
+    }
+    return [...input];
+  }
+
+  forward(x: Tensor, training: boolean): Tensor {
+    this.outputShape(x.shape, training);
+    const { N, S } = this.view(x.shape);
+    const C = this.numFeatures;
+    const { backend } = this.ctx;
+    const v = this.values;
+    const y = this.workspace.floats('y', x.data.length);
+    if (training) {
+      this.numBatchesTracked++;
+      const momentum = this.momentum ?? 1 / this.numBatchesTracked;
+      backend.batchnormForwardTrain(y, this.workspace.floats('mean', C), this.workspace.floats('invStd', C),
+        v.running_mean, v.running_var, x.data, v.weight, v.bias, N, C, S, momentum, this.eps);
+      this.saved = { x, N, S };
+    } else {
+      backend.batchnormForwardEval(y, x.data, v.weight, v.bias, v.running_mean, v.running_var, N, C, S, this.eps);
+      this.saved = undefined;
+    }
+    return { data: y, shape: x.shape };
+  }
+
+  backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    if (!this.saved) throw new Error(`${this.describe()}: backward needs a forward in training mode first`);
+    const { x, N, S } = this.saved;
+    const C = this.numFeatures;
+    // The kernel forms dx with the same sums it needs for dgamma and dbeta, so it is always written.
+    const dx = this.workspace.floats('dx', x.data.length);
+    this.ctx.backend.batchnormBackward(dx, this.grads.weight, this.grads.bias, dy.data, x.data,
+      this.workspace.floats('mean', C), this.workspace.floats('invStd', C), this.values.weight, N, C, S);
+    return needDx ? { data: dx, shape: x.shape } : undefined;
+  }
+}
+
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options);
+  }
+
+  describe(): string {
+    return `BatchNorm1d(${this.options()})`;
+  }
+
+  clone(): BatchNorm1d {
+    return new BatchNorm1d(this.numFeatures, this.cloneOptions());
+  }
+
+  protected view(shape: readonly number[]): { N: number; S: number } {
+    if ((shape.length !== 2 && shape.length !== 3) || shape[1] !== this.numFeatures) {
+      throw this.shapeError(`[N, ${this.numFeatures}] or [N, ${this.numFeatures}, L]`, shape);
+    }
+    return { N: shape[0], S: shape.length === 3 ? shape[2] : 1 };
+  }
+}
+
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options);
+  }
+
+  describe(): string {
+    return `BatchNorm2d(${this.options()})`;
+  }
+
+  clone(): BatchNorm2d {
+    return new BatchNorm2d(this.numFeatures, this.cloneOptions());
+  }
+
+  protected view(shape: readonly number[]): { N: number; S: number } {
+    if (shape.length !== 4 || shape[1] !== this.numFeatures) throw this.shapeError(`[N, ${this.numFeatures}, H, W]`, shape);
+    return { N: shape[0], S: shape[2] * shape[3] };
+  }
+}

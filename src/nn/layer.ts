@@ -1,0 +1,69 @@
+/**
+ * The layer contract. A layer declares its parameters and buffers (PyTorch's names, shapes and state-dict
+ * order); the model allocates all of them in one buffer and hands each layer its views (`bind`); then
+ * `forward` and `backward` call kernels on those views and on the layer's workspace. Backward writes the
+ * input gradient and adds into parameter gradients.
+ */
+import type { Backend } from '../kernels/backend.js';
+import type { FloatArray } from '../kernels/check.js';
+import type { Random } from '../util/random.js';
+import { formatShape, type Tensor } from './tensor.js';
+
+export interface TensorSpec {
+  /** The state-dict name within the layer: 'weight', 'bias', 'running_mean', ... */
+  name: string;
+  shape: number[];
+  /** Parameters train and have gradients; buffers (running statistics) do not. */
+  kind: 'parameter' | 'buffer';
+  /** Weight decay applies to it (the weights of Linear and Conv2d, not biases or BatchNorm). */
+  decay?: boolean;
+  init(values: FloatArray, random: Random): void;
+}
+
+export interface LayerContext {
+  backend: Backend<FloatArray>;
+  /** The model's generator: dropout draws its mask seeds from it. */
+  random: Random;
+}
+
+export abstract class Layer {
+  /** How the layer prints, PyTorch style: 'Linear(784, 100)'. */
+  abstract describe(): string;
+  /** The output shape for an input shape; a RangeError naming the layer when the input does not fit. */
+  abstract outputShape(input: readonly number[], training: boolean): number[];
+  abstract forward(x: Tensor, training: boolean): Tensor;
+  /** dx for dy; `needDx` false lets the first layer skip it. */
+  abstract backward(dy: Tensor, needDx: boolean): Tensor | undefined;
+  /** A fresh, unbound layer with the same configuration (gradCheck rebuilds models in float64 with it). */
+  abstract clone(): Layer;
+
+  protected context?: LayerContext;
+
+  tensors(): TensorSpec[] {
+    return [];
+  }
+
+  /** Integer state saved beside the tensors (BatchNorm's num_batches_tracked). */
+  counters(): Record<string, number> {
+    return {};
+  }
+
+  setCounter(name: string, value: number): void {
+    throw new RangeError(`${this.describe()} has no counter ${name} (value ${value})`);
+  }
+
+  bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
+    void values;
+    void grads;
+    this.context = context;
+  }
+
+  protected get ctx(): LayerContext {
+    if (!this.context) throw new Error(`${this.describe()} is not part of a model yet: add it to a Sequential`);
+    return this.context;
+  }
+
+  protected shapeError(expected: string, got: readonly number[]): RangeError {
+    return new RangeError(`${this.describe()}: expected input of shape ${expected}, got ${formatShape(got)}`);
+  }
+}

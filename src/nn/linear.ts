@@ -1,0 +1,104 @@
+/**
+ * Linear(in, out): y = x * weight^T + bias, x (N, in), weight (out, in), bias (out), as torch.nn.Linear.
+ *   forward   y = gemm(x, weight^T) + ones(N) * bias^T
+ *   backward  dweight += dy^T * x,  dbias += dy^T * ones(N),  dx = dy * weight
+ */
+import type { FloatArray } from '../kernels/check.js';
+import { checkInit, initBias, initWeight, type Init } from './init.js';
+import { Layer, type LayerContext, type TensorSpec } from './layer.js';
+import type { Tensor } from './tensor.js';
+import { Workspace } from './workspace.js';
+import { checkPositiveInt } from './validate.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+  init?: Init;
+}
+
+export class Linear extends Layer {
+  readonly bias: boolean;
+  readonly init: Init;
+  private weightValues!: FloatArray;
+  private biasValues?: FloatArray;
+  private weightGrad!: FloatArray;
+  private biasGrad?: FloatArray;
+  private workspace!: Workspace;
+  private x?: Tensor;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+    super();
+    checkPositiveInt('Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('Linear', 'outFeatures', outFeatures);
+    this.bias = options.bias ?? true;
+    this.init = checkInit('Linear', options.init ?? 'default');
+  }
+
+  describe(): string {
+    return `Linear(${this.inFeatures}, ${this.outFeatures}${this.bias ? '' : ', bias=false'})`;
+  }
+
+  clone(): Linear {
+    return new Linear(this.inFeatures, this.outFeatures, { bias: this.bias, init: this.init });
+  }
+
+  tensors(): TensorSpec[] {
+    const fanIn = this.inFeatures;
+    const specs: TensorSpec[] = [{
+      name: 'weight', shape: [this.outFeatures, this.inFeatures], kind: 'parameter', decay: true,
+      init: (values, random) => initWeight(values, this.init, fanIn, random),
+    }];
+    if (this.bias) {
+      specs.push({ name: 'bias', shape: [this.outFeatures], kind: 'parameter', init: (values, random) => initBias(values, this.init, fanIn, random) });
+    }
+    return specs;
+  }
+
+  bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
+    super.bind(values, grads, context);
+    this.weightValues = values.weight;
+    this.weightGrad = grads.weight;
+    this.biasValues = values.bias;
+    this.biasGrad = grads.bias;
+    this.workspace = new Workspace(context.backend.dtype === 'float64' ? Float64Array : Float32Array);
+  }
+
+  outputShape(input: readonly number[]): number[] {
+    if (input.length !== 2 || input[1] !== this.inFeatures) throw this.shapeError(`[N, ${this.inFeatures}]`, input);
+    return [input[0], this.outFeatures];
+  }
+
+  forward(x: Tensor): Tensor {
+    const shape = this.outputShape(x.shape);
+    const N = shape[0];
+    const { backend } = this.ctx;
+    const y = this.workspace.floats('y', N * this.outFeatures);
+    let beta = 0;
+    if (this.biasValues) {
+      backend.gemm(false, false, N, this.outFeatures, 1, 1, this.ones(N), this.biasValues, 0, y);
+      beta = 1;
+    }
+    backend.gemm(false, true, N, this.outFeatures, this.inFeatures, 1, x.data, this.weightValues, beta, y);
+    this.x = x;
+    return { data: y, shape };
+  }
+
+  backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    const x = this.x;
+    if (!x) throw new Error(`${this.describe()}: backward before forward`);
+    const N = x.shape[0];
+    const { backend } = this.ctx;
+    backend.gemm(true, false, this.outFeatures, this.inFeatures, N, 1, dy.data, x.data, 1, this.weightGrad);
+    if (this.biasGrad) backend.gemm(true, false, 1, this.outFeatures, N, 1, this.ones(N), dy.data, 1, this.biasGrad);
+    if (!needDx) return undefined;
+    const dx = this.workspace.floats('dx', N * this.inFeatures);
+    backend.gemm(false, false, N, this.inFeatures, this.outFeatures, 1, dy.data, this.weightValues, 0, dx);
+    return { data: dx, shape: x.shape };
+  }
+
+  /** A column of N ones: the bias enters and leaves through GEMM as a rank-1 product. */
+  private ones(N: number): FloatArray {
+    const ones = this.workspace.floats('ones', N);
+    if (ones[N - 1] !== 1) ones.fill(1);
+    return ones;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Sequential: layers applied in order, as torch.nn.Sequential, with the model's memory in one place.
+ * Parameters and buffers live in one flat buffer and the gradients in another, each layer holding named
+ * views into them; state-dict keys are PyTorch's ('0.weight', '1.running_mean', '1.num_batches_tracked').
+ * `weightDecay` (L2, lambda) adds lambda/2 * sum(w^2) over the weights of Linear and Conv2d layers to
+ * `regularizationLoss()` and lambda * w to their gradients in `backward`, as the seeds' MultiLayerNet does.
+ */
+import { randomBytes } from 'node:crypto';
+import { getBackend, type Backend, type BackendName } from '../kernels/backend.js';
+import type { FloatArray } from '../kernels/check.js';
+import { readSafetensors, writeSafetensors, type StateDict } from '../io/safetensors.js';
+import { Random } from '../util/random.js';
+import type { Layer, LayerContext, TensorSpec } from './layer.js';
+import { formatShape, sizeOf, type Tensor } from './tensor.js';
+
+export interface SequentialOptions {
+  /** 'native', 'ts', or a backend object; default getBackend(). */
+  backend?: BackendName | Backend<FloatArray>;
+  /** Seed of the model's generator (initialisation, dropout); default a random one, kept in `seed`. */
+  seed?: number;
+  /** L2 weight decay lambda on Linear and Conv2d weights; default 0. */
+  weightDecay?: number;
+  /** Reject inputs holding NaN or Infinity with a RangeError; default false. */
+  checkFinite?: boolean;
+}
+
+export interface Parameter {
+  name: string;
+  shape: number[];
+  value: FloatArray;
+  grad: FloatArray;
+  /** Weight decay applies to it. */
+  decay: boolean;
+}
+
+interface Entry {
+  key: string;
+  layer: Layer;
+  spec: TensorSpec;
+  value: FloatArray;
+  grad?: FloatArray;
+}
+
+export class Sequential {
+  readonly layers: readonly Layer[];
+  readonly backend: Backend<FloatArray>;
+  readonly seed: number;
+  readonly weightDecay: number;
+  readonly checkFinite: boolean;
+  readonly random: Random;
+  training = true;
+  /** All parameters and buffers, and all gradients: one allocation each. */
+  readonly values: FloatArray;
+  readonly grads: FloatArray;
+  private readonly entries: Entry[] = [];
+  private readonly one: FloatArray;
+
+  constructor(layers: Layer[], options: SequentialOptions = {}) {
+    if (!Array.isArray(layers) || layers.length === 0) throw new TypeError('Sequential: layers must be a non-empty array of layers');
+    layers.forEach((layer, i) => {
+      if (typeof layer?.forward !== 'function' || typeof layer?.tensors !== 'function') throw new TypeError(`Sequential: layers[${i}] is not a layer`);
+      if (layers.indexOf(layer) !== i) throw new TypeError(`Sequential: layers[${i}] appears twice; create a new layer for each position`);
+    });
+    this.layers = layers;
+    this.backend = typeof options.backend === 'object' ? options.backend : getBackend(options.backend);
+    this.seed = options.seed ?? randomBytes(4).readUInt32LE(0);
+    this.random = new Random(this.seed);
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay))) throw new RangeError(`Sequential: weightDecay must be a finite number >= 0, got ${this.weightDecay}`);
+    this.checkFinite = options.checkFinite ?? false;
+    const floatType = this.backend.dtype === 'float64' ? Float64Array : Float32Array;
+    this.one = new floatType([1]);
+
+    const specs = layers.flatMap((layer, i) => layer.tensors().map((spec) => ({ layer, i, spec })));
+    this.values = new floatType(specs.reduce((n, s) => n + sizeOf(s.spec.shape), 0));
+    this.grads = new floatType(specs.filter((s) => s.spec.kind === 'parameter').reduce((n, s) => n + sizeOf(s.spec.shape), 0));
+    let at = 0;
+    let gradAt = 0;
+    for (const { layer, i, spec } of specs) {
+      const length = sizeOf(spec.shape);
+      const entry: Entry = { key: `${i}.${spec.name}`, layer, spec, value: this.values.subarray(at, at + length) };
+      at += length;
+      if (spec.kind === 'parameter') {
+        entry.grad = this.grads.subarray(gradAt, gradAt + length);
+        gradAt += length;
+      }
+      spec.init(entry.value, this.random);
+      this.entries.push(entry);
+    }
+    const context: LayerContext = { backend: this.backend, random: this.random };
+    for (const layer of layers) {
+      const mine = this.entries.filter((e) => e.layer === layer);
+      const values = Object.fromEntries(mine.map((e) => [e.spec.name, e.value]));
+      const grads = Object.fromEntries(mine.filter((e) => e.grad).map((e) => [e.spec.name, e.grad!]));
+      layer.bind(values, grads, context);
+    }
+  }
+
+  train(): this {
+    this.training = true;
+    return this;
+  }
+
+  eval(): this {
+    this.training = false;
+    return this;
+  }
+
+  /** The model's output for a batch. The result is a view the next forward overwrites; copy it to keep it. */
+  forward(x: Tensor | FloatArray, shape?: readonly number[]): Tensor {
+    let t = this.checkInput(x, shape);
+    this.outputShape(t.shape); // every layer accepts its input before any of them runs
+    for (const layer of this.layers) t = layer.forward(t, this.training);
+    return t;
+  }
+
+  /** The output shape for an input shape; a RangeError naming the first layer that does not accept its input. */
+  outputShape(input: readonly number[]): number[] {
+    let shape = [...input];
+    this.layers.forEach((layer, i) => {
+      try {
+        shape = layer.outputShape(shape, this.training);
+      } catch (error) {
+        if (error instanceof RangeError) throw new RangeError(`layer ${i}: ${error.message}`);
+        throw error;
+      }
+    });
+    return shape;
+  }
+
+  /**
+   * Backpropagates dy (the gradient of the loss with respect to the output) through every layer, adding
+   * into the parameters' gradients. Returns the input's gradient when `inputGrad` is set.
+   */
+  backward(dy: Tensor, options: { inputGrad?: boolean } = {}): Tensor | undefined {
+    let t: Tensor | undefined = dy;
+    for (let i = this.layers.length - 1; i >= 0 && t; i--) t = this.layers[i].backward(t, i > 0 || options.inputGrad === true);
+    if (this.weightDecay > 0) {
+      for (const e of this.entries) {
+        // grad += lambda * w, as a 1 x n GEMM of rank 1
+        if (e.spec.decay && e.grad) this.backend.gemm(false, false, 1, e.value.length, 1, this.weightDecay, this.one, e.value, 1, e.grad);
+      }
+    }
+    return t;
+  }
+
+  zeroGrad(): void {
+    this.grads.fill(0);
+  }
+
+  /** lambda/2 * sum of squared decayed weights (0 without weight decay). */
+  regularizationLoss(): number {
+    if (this.weightDecay === 0) return 0;
+    let sum = 0;
+    for (const e of this.entries) if (e.spec.decay) for (let i = 0; i < e.value.length; i++) sum += e.value[i] * e.value[i];
+    return 0.5 * this.weightDecay * sum;
+  }
+
+  parameters(): Parameter[] {
+    return this.entries.filter((e) => e.grad).map((e) => ({ name: e.key, shape: e.spec.shape, value: e.value, grad: e.grad!, decay: e.spec.decay === true }));
+  }
+
+  /** Eval-mode output for a batch of any size (1 included), as a new array; the mode is restored after. */
+  predict(x: Tensor | FloatArray, shape?: readonly number[]): Tensor {
+    const was = this.training;
+    this.training = false;
+    try {
+      const out = this.forward(x, shape);
+      return { data: out.data.slice(), shape: out.shape };
+    } finally {
+      this.training = was;
+    }
+  }
+
+  /** Parameters, buffers and counters under PyTorch's keys, copied. */
+  stateDict(): StateDict {
+    const dict: StateDict = {};
+    const dtype = this.backend.dtype === 'float64' ? 'F64' : 'F32';
+    this.layers.forEach((layer, i) => {
+      for (const e of this.entries) if (e.layer === layer) dict[e.key] = { dtype, shape: [...e.spec.shape], data: e.value.slice() };
+      for (const [name, value] of Object.entries(layer.counters())) dict[`${i}.${name}`] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(value)) };
+    });
+    return dict;
+  }
+
+  /**
+   * Loads a state dict with exactly this model's keys and shapes. Missing keys, unexpected keys and wrong
+   * shapes are all listed in one RangeError, and then nothing is changed.
+   */
+  loadStateDict(dict: StateDict): void {
+    const problems: string[] = [];
+    const expected = new Map<string, number[]>();
+    for (const e of this.entries) expected.set(e.key, e.spec.shape);
+    const counters: [Layer, string, string][] = [];
+    this.layers.forEach((layer, i) => {
+      for (const name of Object.keys(layer.counters())) {
+        expected.set(`${i}.${name}`, []);
+        counters.push([layer, name, `${i}.${name}`]);
+      }
+    });
+    const missing = [...expected.keys()].filter((key) => !(key in dict));
+    const extra = Object.keys(dict).filter((key) => !expected.has(key));
+    if (missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
+    if (extra.length) problems.push(`unexpected keys: ${extra.join(', ')}`);
+    for (const [key, shape] of expected) {
+      const t = dict[key];
+      if (!t) continue;
+      if (t.shape.length !== shape.length || t.shape.some((d, j) => d !== shape[j])) {
+        problems.push(`${key} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
+      } else if (t.data.length !== sizeOf(shape)) {
+        problems.push(`${key} holds ${t.data.length} values for shape ${formatShape(shape)}`);
+      }
+    }
+    if (problems.length) throw new RangeError(`loadStateDict: ${problems.join('; ')}`);
+    for (const e of this.entries) {
+      const data = dict[e.key].data;
+      for (let j = 0; j < data.length; j++) e.value[j] = Number(data[j]);
+    }
+    for (const [layer, name, key] of counters) layer.setCounter(name, Number(dict[key].data[0]));
+  }
+
+  save(path: string, metadata?: Record<string, string>): void {
+    writeSafetensors(path, this.stateDict(), metadata);
+  }
+
+  /** Loads weights saved by `save` or by torch + safetensors (`save_file(model.state_dict(), path)`). */
+  load(path: string): void {
+    this.loadStateDict(readSafetensors(path).tensors);
+  }
+
+  /** PyTorch-style summary, one layer a line. */
+  describe(): string {
+    return `Sequential(\n${this.layers.map((layer, i) => `  (${i}): ${layer.describe()}`).join('\n')}\n)`;
+  }
+
+  private checkInput(x: Tensor | FloatArray, shape?: readonly number[]): Tensor {
+    const t: Tensor = ArrayBuffer.isView(x) ? { data: x as FloatArray, shape: shape ?? [] } : (x as Tensor);
+    const floatType = this.backend.dtype === 'float64' ? Float64Array : Float32Array;
+    if (!(t?.data instanceof floatType)) throw new TypeError(`Sequential.forward: input must be a ${floatType.name} (or { data, shape } holding one)`);
+    if (!Array.isArray(t.shape) || t.shape.length === 0 || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new TypeError(`Sequential.forward: shape must be an array of dimensions such as [N, 784], got ${JSON.stringify(t.shape)}`);
+    }
+    if (sizeOf(t.shape) !== t.data.length) {
+      throw new RangeError(`Sequential.forward: input of shape ${formatShape(t.shape)} needs ${sizeOf(t.shape)} values, got ${t.data.length}`);
+    }
+    if (this.checkFinite) {
+      for (let i = 0; i < t.data.length; i++) {
+        if (!Number.isFinite(t.data[i])) throw new RangeError(`Sequential.forward: input[${i}] is ${t.data[i]} (checkFinite is on)`);
+      }
+    }
+    return t;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Batch Normalization kernels against a float64 reference written channel by channel from the definitions,
+ * on every backend and CPU path; native against TS; and a finite-difference check of backward.
+ */
+import { describe, expect, it } from 'vitest';
+import { float64Backend, getBackend, nativeAvailable } from '../src/kernels/backend.js';
+import { describeBackends } from './support/backends.js';
+import { mismatches } from './support/compare.js';
+import { randomFloat32, seededRandom } from './support/random.js';
+
+const SHAPES: [number, number, number][] = [[2, 3, 1], [1, 4, 5], [100, 100, 1], [7, 5, 13], [3, 1, 2], [16, 20, 144], [0, 3, 4]];
+const EPS = 1e-5;
+const RTOL = 1e-4;
+const ATOL = 1e-5;
+
+interface Inputs { x: Float32Array; gamma: Float32Array; beta: Float32Array; runningMean: Float32Array; runningVar: Float32Array; dy: Float32Array }
+
+function inputs(N: number, C: number, S: number, seed: number): Inputs {
+  const random = seededRandom(seed);
+  const x = randomFloat32(N * C * S, random).map((v, i) => 3 * v + (i % 7)); // offsets: catch E[x^2]-E[x]^2
+  return {
+    x,
+    gamma: randomFloat32(C, random).map((v) => v + 1.5),
+    beta: randomFloat32(C, random),
+    runningMean: randomFloat32(C, random),
+    runningVar: randomFloat32(C, random).map((v) => v + 1.5),
+    dy: randomFloat32(N * C * S, random),
+  };
+}
+
+/** The definitions, in float64, channel by channel. */
+function reference(N: number, C: number, S: number, input: Inputs, momentum: number) {
+  const { x, gamma, beta, dy } = input;
+  const at = (n: number, c: number, s: number) => (n * C + c) * S + s;
+  const count = N * S;
+  const y = new Float64Array(N * C * S), dx = new Float64Array(N * C * S), yEval = new Float64Array(N * C * S);
+  const runningMean = Float64Array.from(input.runningMean), runningVar = Float64Array.from(input.runningVar);
+  const dgamma = new Float64Array(C), dbeta = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    let mean = 0, variance = 0;
+    for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) mean += x[at(n, c, s)] / count;
+    for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) variance += (x[at(n, c, s)] - mean) ** 2 / count;
+    const invStd = 1 / Math.sqrt(variance + EPS);
+    let sumDy = 0, sumDyXhat = 0;
+    for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
+      const i = at(n, c, s);
+      const xhat = (x[i] - mean) * invStd;
+      y[i] = gamma[c] * xhat + beta[c];
+      yEval[i] = gamma[c] * (x[i] - input.runningMean[c]) / Math.sqrt(input.runningVar[c] + EPS) + beta[c];
+      sumDy += dy[i];
+      sumDyXhat += dy[i] * xhat;
+    }
+    for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
+      const i = at(n, c, s);
+      const xhat = (x[i] - mean) * invStd;
+      dx[i] = (gamma[c] * invStd / count) * (count * dy[i] - sumDy - xhat * sumDyXhat);
+    }
+    dgamma[c] = sumDyXhat;
+    dbeta[c] = sumDy;
+    runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean;
+    runningVar[c] = (1 - momentum) * runningVar[c] + momentum * variance * count / (count - 1);
+  }
+  return { y, dx, dgamma, dbeta, runningMean, runningVar, yEval };
+}
+
+describeBackends('batchnorm', (backend) => {
+  it.each(SHAPES)('N=%i C=%i S=%i: forward-train, running statistics, eval, backward', (N, C, S) => {
+    const input = inputs(N, C, S, N * 131 + C * 7 + S);
+    const ref = reference(N, C, S, input, 0.1);
+    const b = backend();
+    const y = new Float32Array(N * C * S), dx = new Float32Array(N * C * S), yEval = new Float32Array(N * C * S);
+    const saveMean = new Float32Array(C), saveInvStd = new Float32Array(C);
+    const runningMean = input.runningMean.slice(), runningVar = input.runningVar.slice();
+    b.batchnormForwardEval(yEval, input.x, input.gamma, input.beta, runningMean, runningVar, N, C, S, EPS);
+    expect(mismatches(yEval, ref.yEval, RTOL, ATOL, 'yEval')).toBe('');
+    if (N * S <= 1) return;
+    b.batchnormForwardTrain(y, saveMean, saveInvStd, runningMean, runningVar, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS);
+    expect(mismatches(y, ref.y, RTOL, ATOL, 'y')).toBe('');
+    expect(mismatches(runningMean, ref.runningMean, RTOL, ATOL, 'runningMean')).toBe('');
+    expect(mismatches(runningVar, ref.runningVar, RTOL, ATOL, 'runningVar')).toBe('');
+    const dgamma = new Float32Array(C).fill(0.5), dbeta = new Float32Array(C).fill(-0.25); // backward adds
+    b.batchnormBackward(dx, dgamma, dbeta, input.dy, input.x, saveMean, saveInvStd, input.gamma, N, C, S);
+    expect(mismatches(dx, ref.dx, RTOL, ATOL, 'dx')).toBe('');
+    expect(mismatches(dgamma, ref.dgamma.map((v) => v + 0.5), RTOL, ATOL * Math.sqrt(N * S), 'dgamma')).toBe('');
+    expect(mismatches(dbeta, ref.dbeta.map((v) => v - 0.25), RTOL, ATOL * Math.sqrt(N * S), 'dbeta')).toBe('');
+  });
+
+  it('momentum 1 puts the batch statistics in the running ones; momentum 0 leaves them', () => {
+    const [N, C, S] = [4, 2, 3];
+    const input = inputs(N, C, S, 5);
+    const ref = reference(N, C, S, input, 1);
+    const b = backend();
+    const y = new Float32Array(N * C * S), m = new Float32Array(C), v = new Float32Array(C);
+    const rm = input.runningMean.slice(), rv = input.runningVar.slice();
+    b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 1, EPS);
+    expect(mismatches(rm, ref.runningMean, RTOL, ATOL)).toBe('');
+    expect(mismatches(rv, ref.runningVar, RTOL, ATOL)).toBe('');
+    const rm0 = input.runningMean.slice(), rv0 = input.runningVar.slice();
+    b.batchnormForwardTrain(y, m, v, rm0, rv0, input.x, input.gamma, input.beta, N, C, S, 0, EPS);
+    expect(rm0).toEqual(input.runningMean);
+    expect(rv0).toEqual(input.runningVar);
+  });
+
+  it.each([
+    ['one value per channel', [1, 3, 1], RangeError, /batchnormForwardTrain: training needs more than one value per channel, got N\*S = 1/],
+    ['momentum above 1', [2, 3, 1, 1.5], RangeError, /batchnormForwardTrain: momentum must be in \[0, 1\], got 1.5/],
+    ['negative eps', [2, 3, 1, 0.1, -1], RangeError, /batchnormForwardTrain: eps must be in \[0, Infinity\), got -1/],
+  ] as const)('rejects %s', (_name, [N, C, S, momentum = 0.1, eps = EPS], type, message) => {
+    const f = (n: number) => new Float32Array(n);
+    const call = () => backend().batchnormForwardTrain(f(N * C * S), f(C), f(C), f(C), f(C), f(N * C * S), f(C), f(C), N, C, S, momentum, eps);
+    expect(call).toThrow(type);
+    expect(call).toThrow(message);
+  });
+
+  it('rejects wrong lengths and shared outputs', () => {
+    const f = (n: number) => new Float32Array(n);
+    const b = backend();
+    expect(() => b.batchnormForwardEval(f(6), f(6), f(2), f(3), f(3), f(3), 2, 3, 1, EPS))
+      .toThrow(/batchnormForwardEval: gamma must have length C = 3, got 2/);
+    const shared = f(12);
+    expect(() => b.batchnormBackward(shared.subarray(0, 6), f(3), f(3), shared.subarray(6, 12), shared.subarray(3, 9), f(3), f(3), f(3), 2, 3, 1))
+      .toThrow(/batchnormBackward: dx must not share memory with x/);
+    expect(() => b.batchnormForwardTrain(f(6), f(3), f(3), f(3), f(3), new Float64Array(6) as never, f(3), f(3), 2, 3, 1, 0.1, EPS))
+      .toThrow(TypeError);
+  });
+});
+
+describe.skipIf(!nativeAvailable())('batchnorm: native against TS on random inputs', () => {
+  it.each([[100, 100, 1], [256, 20, 576], [64, 50, 100], [3, 7, 11]])('N=%i C=%i S=%i', (N, C, S) => {
+    const input = inputs(N, C, S, 99);
+    const run = (name: 'native' | 'ts') => {
+      const b = getBackend(name);
+      const y = new Float32Array(N * C * S), dx = new Float32Array(N * C * S);
+      const m = new Float32Array(C), v = new Float32Array(C), dg = new Float32Array(C), db = new Float32Array(C);
+      const rm = input.runningMean.slice(), rv = input.runningVar.slice();
+      b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS);
+      b.batchnormBackward(dx, dg, db, input.dy, input.x, m, v, input.gamma, N, C, S);
+      return { y, dx, m, v, rm, rv, dg, db };
+    };
+    const native = run('native');
+    const ts = run('ts');
+    for (const key of Object.keys(ts) as (keyof typeof ts)[]) {
+      expect(mismatches(native[key], ts[key], 1e-4, 1e-5 * Math.sqrt(N * S), key)).toBe('');
+    }
+  });
+});
+
+describe('batchnorm backward against finite differences (float64, TS)', () => {
+  it('matches d(sum(y * r))/dx, dgamma and dbeta to 1e-7', () => {
+    const [N, C, S] = [3, 2, 4];
+    const random = seededRandom(11);
+    const rand = (n: number) => Float64Array.from({ length: n }, () => random() * 2 - 1);
+    const x = rand(N * C * S), gamma = rand(C), beta = rand(C), r = rand(N * C * S);
+    const b = float64Backend;
+    const loss = () => {
+      const y = new Float64Array(N * C * S);
+      b.batchnormForwardTrain(y, new Float64Array(C), new Float64Array(C), new Float64Array(C), new Float64Array(C).fill(1), x, gamma, beta, N, C, S, 0.1, EPS);
+      return y.reduce((acc, v, i) => acc + v * r[i], 0);
+    };
+    const m = new Float64Array(C), v = new Float64Array(C);
+    b.batchnormForwardTrain(new Float64Array(N * C * S), m, v, new Float64Array(C), new Float64Array(C).fill(1), x, gamma, beta, N, C, S, 0.1, EPS);
+    const dx = new Float64Array(N * C * S), dgamma = new Float64Array(C), dbeta = new Float64Array(C);
+    b.batchnormBackward(dx, dgamma, dbeta, r, x, m, v, gamma, N, C, S);
+    const h = 1e-6;
+    const numeric = (values: Float64Array, i: number) => {
+      const old = values[i];
+      values[i] = old + h;
+      const up = loss();
+      values[i] = old - h;
+      const down = loss();
+      values[i] = old;
+      return (up - down) / (2 * h);
+    };
+    expect(mismatches(dx, dx.map((_, i) => numeric(x, i)), 1e-6, 1e-8, 'dx')).toBe('');
+    expect(mismatches(dgamma, dgamma.map((_, i) => numeric(gamma, i)), 1e-6, 1e-8, 'dgamma')).toBe('');
+    expect(mismatches(dbeta, dbeta.map((_, i) => numeric(beta, i)), 1e-6, 1e-8, 'dbeta')).toBe('');
+  });
+});
