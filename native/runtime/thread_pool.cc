@@ -2,9 +2,11 @@
 // condition variable, because training issues many GEMMs of ~50 us each and a futex wake-up per call would
 // cost as much as the work.
 //
-// Job state is one 64-bit atomic: generation in the high 32 bits, next unclaimed task in the low 32. A worker
-// claims a task with a compare-exchange that also checks the generation, so a worker late for job g can never
-// take a task of job g+1 with job g's function.
+// Job state is one 64-bit atomic: generation (24 bits), task count (20) and next unclaimed task (20). A thread
+// claims a task with a compare-exchange on the whole word, so the claim checks generation and count from the
+// same snapshot, and it reads the job's function only after claiming: job g cannot end (and its function be
+// replaced) while one of its tasks is claimed and not done. A worker late for job g can thus never run a task
+// that does not exist, nor one of job g+1 with job g's function.
 #include "runtime/thread_pool.h"
 
 #include <immintrin.h>
@@ -14,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -24,7 +27,11 @@ namespace {
 // How long an idle worker polls for the next job before sleeping.
 constexpr auto kSpin = std::chrono::microseconds(200);
 
-uint32_t generation_of(uint64_t state) { return static_cast<uint32_t>(state >> 32); }
+constexpr int kTaskBits = 20;
+constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
+uint32_t generation_of(uint64_t state) { return static_cast<uint32_t>(state >> (2 * kTaskBits)); }
+int count_of(uint64_t state) { return static_cast<int>((state >> kTaskBits) & kTaskMask); }
+int next_of(uint64_t state) { return static_cast<int>(state & kTaskMask); }
 
 }  // namespace
 
@@ -32,7 +39,6 @@ struct ThreadPool::Impl {
   std::atomic<uint64_t> state{0};
   std::atomic<TaskFn> fn{nullptr};
   std::atomic<void*> ctx{nullptr};
-  std::atomic<int> n_tasks{0};
   std::atomic<int> done{0};
 
   std::atomic<bool> busy{false};   // held by the thread running a job, or by resize()
@@ -46,13 +52,10 @@ struct ThreadPool::Impl {
 
   // Claims and runs tasks of generation gen until none is left. Used by the caller and by workers.
   void work(uint32_t gen) {
-    const TaskFn f = fn.load();
-    void* const c = ctx.load();
-    const int n = n_tasks.load();
     uint64_t s = state.load();
-    while (generation_of(s) == gen && static_cast<int>(s & 0xffffffffu) < n) {
+    while (generation_of(s) == gen && next_of(s) < count_of(s)) {
       if (state.compare_exchange_weak(s, s + 1)) {
-        f(c, static_cast<int>(s & 0xffffffffu));
+        fn.load()(ctx.load(), next_of(s));
         done.fetch_add(1);
         s = state.load();
       }
@@ -122,25 +125,35 @@ void ThreadPool::resize(int n) {
 bool ThreadPool::run(int n_tasks, TaskFn fn, void* ctx) {
   Impl& p = *impl_;
   bool expected = false;
-  if (!p.busy.compare_exchange_strong(expected, true)) return false;
+  if (n_tasks > static_cast<int>(kTaskMask) || !p.busy.compare_exchange_strong(expected, true)) return false;
   const int n_workers = p.size.load() - 1;
   const uint32_t current = generation_of(p.state.load());
-  while (static_cast<int>(p.workers.size()) < n_workers) {
-    p.workers.emplace_back([&p, current] { p.worker_loop(current); });
+  try {
+    while (static_cast<int>(p.workers.size()) < n_workers) {
+      p.workers.emplace_back([&p, current] { p.worker_loop(current); });
+    }
+  } catch (const std::system_error&) {
+    // No more threads from the OS: run with the workers there are (the caller alone, at worst).
   }
 
   p.fn.store(fn);
   p.ctx.store(ctx);
-  p.n_tasks.store(n_tasks);
   p.done.store(0);
-  const uint32_t gen = current + 1;
-  p.state.store(static_cast<uint64_t>(gen) << 32);
+  const uint32_t gen = (current + 1) & ((uint32_t{1} << (64 - 2 * kTaskBits)) - 1);
+  p.state.store(static_cast<uint64_t>(gen) << (2 * kTaskBits) | static_cast<uint64_t>(n_tasks) << kTaskBits);
   if (p.sleepers.load() > 0) {
     std::lock_guard<std::mutex> lock(p.mutex);
     p.wake.notify_all();
   }
   p.work(gen);
-  while (p.done.load() < n_tasks) _mm_pause();
+  // Tasks claimed by workers are still running; yield after a while in case a worker was preempted.
+  for (int spins = 0; p.done.load() < n_tasks; ++spins) {
+    if (spins < 4096) {
+      _mm_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   p.busy.store(false);
   return true;
 }

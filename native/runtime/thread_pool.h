@@ -19,7 +19,8 @@ class ThreadPool {
   void resize(int n);
 
   // Runs fn(task) for every task in [0, n_tasks). Inline on the caller when n_tasks <= 1, size() == 1,
-  // or the pool is already running a job (re-entrant call, or a concurrent one from another thread).
+  // n_tasks > 2^20 - 1, or the pool is already running a job (re-entrant call, or a concurrent one from another
+  // thread).
   template <class F>
   void parallel_for(int n_tasks, F&& fn) {
     using Fn = std::remove_reference_t<F>;
@@ -33,7 +34,7 @@ class ThreadPool {
  private:
   using TaskFn = void (*)(void* ctx, int task);
   ThreadPool();
-  // Returns false, running nothing, if the pool is busy.
+  // Returns false, running nothing, if the pool is busy or n_tasks is too large.
   bool run(int n_tasks, TaskFn fn, void* ctx);
   struct Impl;
   Impl* impl_;

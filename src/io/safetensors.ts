@@ -85,7 +85,8 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors data'):
     if (end - begin !== count * BYTES[dtype]) fail(`tensor '${name}' of shape [${shape.join(', ')}] needs ${count * BYTES[dtype]} bytes, its offsets span ${end - begin}`);
     if (end > dataLength) fail(`truncated: tensor '${name}' ends at byte ${end} of the data, which has ${dataLength}`);
     spans.push([begin, end, name]);
-    const copy = bytes.slice(headerEnd + begin, headerEnd + end); // aligned copy
+    const copy = new Uint8Array(end - begin); // an aligned copy of its own (Buffer.slice would share the pool)
+    copy.set(bytes.subarray(headerEnd + begin, headerEnd + end));
     const data = dtype === 'F32' ? new Float32Array(copy.buffer) : dtype === 'F64' ? new Float64Array(copy.buffer) : new BigInt64Array(copy.buffer);
     tensors[name] = { dtype, shape, data };
   }

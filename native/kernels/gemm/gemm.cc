@@ -7,8 +7,11 @@
 //         A block op(A)[ic.., pc..] (MC x KC): packed into MR-high micro-panels, or read in place
 //         block kernel: MR x NR register micro-kernels over the block (microkernel.h)
 //
+// Threads (products under kMinParallelMacs stay on the calling thread), either
+//  - slices: C cut into one row or column range per thread, each running the loop nest alone, or
+//  - shared B: for each B panel the threads first pack disjoint ranges of its micro-panels into one buffer,
+//    then take disjoint ranges of C rows (each packing its own A blocks), or of columns when M is tiny.
 // Packing buffers are thread_local and only grow, so steady-state calls allocate nothing.
-// Threads split C into column (or row) ranges; each runs the loop nest above on its range.
 #include "kernels/gemm/gemm.h"
 
 #include "kernels/gemm/microkernel.h"
@@ -29,12 +32,14 @@ struct Config {
   int mr, nr;
   int64_t mc, kc, nc;  // A block MC x KC sized for L2, B micro-panel KC x NR for L1
   void (*block)(const BlockArgs&);
+  gemm_detail::PackFn pack_transposed, pack_copied;
 };
 
 const Config& config(Isa isa) {
-  static const Config generic{4, 8, 128, 256, 4096, gemm_detail::block_kernel_generic};
-  static const Config avx2{6, 16, 144, 256, 4080, gemm_detail::block_kernel_avx2};
-  static const Config avx512{12, 32, 192, 256, 4096, gemm_detail::block_kernel_avx512};
+  using namespace gemm_detail;
+  static const Config generic{5, 8, 96, 384, 4096, block_kernel_generic, pack_transposed, pack_copied};
+  static const Config avx2{6, 16, 96, 384, 4080, block_kernel_avx2, pack_transposed_avx2, pack_copied_avx2};
+  static const Config avx512{12, 32, 192, 256, 4096, block_kernel_avx512, pack_transposed_avx2, pack_copied_avx2};
   switch (isa) {
     case Isa::avx512: return avx512;
     case Isa::avx2: return avx2;
@@ -63,123 +68,156 @@ class Buffer {
 
 thread_local Buffer a_buffer, b_buffer;
 
-struct Problem {
-  bool trans_a, trans_b;
-  int64_t M, N, K;
-  float alpha;
-  const float* A;
-  int64_t lda;
-  const float* B;
-  int64_t ldb;
-  float beta;
-  float* C;
-  int64_t ldc;
-};
-
-// The sub-problem for rows [i0, i0+m) and columns [j0, j0+n) of C.
-Problem slice(const Problem& p, int64_t i0, int64_t m, int64_t j0, int64_t n) {
-  Problem s = p;
-  s.M = m;
-  s.N = n;
-  s.A = p.trans_a ? p.A + i0 : p.A + i0 * p.lda;
-  s.B = p.trans_b ? p.B + j0 * p.ldb : p.B + j0;
-  s.C = p.C + i0 * p.ldc + j0;
-  return s;
-}
-
-void scale(const Problem& p) {
-  for (int64_t i = 0; i < p.M; ++i) {
-    float* c = p.C + i * p.ldc;
-    if (p.beta == 0.0f) {
-      std::fill(c, c + p.N, 0.0f);
+// C = beta * C, the whole product when K == 0 or alpha == 0; beta == 0 writes zeros without reading C.
+void scale(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    if (beta == 0.0f) {
+      std::fill(c, c + N, 0.0f);
     } else {
-      for (int64_t j = 0; j < p.N; ++j) c[j] *= p.beta;
+      for (int64_t j = 0; j < N; ++j) c[j] *= beta;
     }
   }
 }
 
-void gemm_serial(const Config& cfg, const Problem& p) {
-  // A transposed already has each micro-panel column (MR values at one k) contiguous: read it in place.
-  const bool direct_a = p.trans_a;
-  // B not transposed has each micro-panel row contiguous; reading it in place saves packing when few
-  // A panels reuse it.
-  const bool direct_b = !p.trans_b && p.M <= cfg.mc;
-  for (int64_t jc = 0; jc < p.N; jc += cfg.nc) {
-    const int64_t nc = std::min(cfg.nc, p.N - jc);
-    for (int64_t pc = 0; pc < p.K; pc += cfg.kc) {
-      const int64_t kc = std::min(cfg.kc, p.K - pc);
-      BlockArgs args{};
-      args.n = nc;
-      args.k = kc;
-      args.alpha = p.alpha;
-      args.beta = pc == 0 ? p.beta : 1.0f;
+// Block size for n cut into ceil(n / max_block) near-equal blocks, rounded up to a multiple of unit:
+// K = 784 by 384 runs 2 blocks of 392, not 384 + 384 + 16, where the last would cost a pass over C for little work.
+int64_t balanced_block(int64_t n, int64_t max_block, int64_t unit) {
+  const int64_t blocks = (n + max_block - 1) / max_block;
+  const int64_t block = (n + blocks - 1) / blocks;
+  return (block + unit - 1) / unit * unit;
+}
+
+// Runs fn(u0, u1) over [0, units) cut into at most `threads` contiguous ranges, one pool task each.
+template <class F>
+void split(int threads, int64_t units, F&& fn) {
+  const int64_t tasks = std::min<int64_t>(threads, units);
+  if (tasks <= 1) {
+    fn(int64_t{0}, units);
+    return;
+  }
+  ThreadPool::global().parallel_for(static_cast<int>(tasks), [&](int t) {
+    fn(units * t / tasks, units * (t + 1) / tasks);
+  });
+}
+
+// Below this many multiply-adds a second thread costs about what it saves (measured: none gained at 100^3, 1M).
+constexpr int64_t kMinParallelMacs = int64_t{1} << 21;
+
+// The loop nest above on `threads` threads sharing each packed B panel.
+void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+             const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  using gemm_detail::kPackSlack;
+  const int64_t kc_max = balanced_block(K, cfg.kc, 1);
+  // Reading an operand in place saves its packing, which matters for small products; packing pays when the
+  // packed panels are reused many times (measured on Zen 3: the thresholds are where the two cross).
+  // A, transposed or not, is read in place when few B micro-panels reuse it.
+  const bool direct_a = N <= 256;
+  // B not transposed has each micro-panel row contiguous: in place when the whole KC x N block fits in L1/L2.
+  const bool direct_b = !transB && N * kc_max <= 16384;
+
+  for (int64_t jc = 0; jc < N; jc += cfg.nc) {
+    const int64_t nc = std::min(cfg.nc, N - jc);
+    const int64_t n_panels = (nc + cfg.nr - 1) / cfg.nr;
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, K - pc);
+      BlockArgs block{};
+      block.k = kc;
+      block.alpha = alpha;
+      block.beta = pc == 0 ? beta : 1.0f;  // later K blocks add to the first one's result
+      block.ldc = ldc;
       if (direct_b) {
-        args.b = p.B + pc * p.ldb + jc;
-        args.b_k = p.ldb;
-        args.b_panel = cfg.nr;
+        block.b = B + pc * ldb + jc;
+        block.b_k = ldb;
+        block.b_panel = cfg.nr;
       } else {
-        float* packed = b_buffer.get(((nc + cfg.nr - 1) / cfg.nr) * cfg.nr * kc);
-        if (p.trans_b) {
-          gemm_detail::pack_transposed(p.B + jc * p.ldb + pc, p.ldb, nc, kc, cfg.nr, packed);
-        } else {
-          gemm_detail::pack_copied(p.B + pc * p.ldb + jc, p.ldb, nc, kc, cfg.nr, packed);
-        }
-        args.b = packed;
-        args.b_k = cfg.nr;
-        args.b_panel = cfg.nr * kc;
+        // One packed B panel shared by all threads, each packing a range of its micro-panels. Ranges never
+        // overlap: only the last micro-panel can be narrow, and its vector overrun goes to the slack.
+        float* packed = b_buffer.get(n_panels * cfg.nr * kc + kPackSlack);
+        split(threads, n_panels, [&](int64_t q0, int64_t q1) {
+          const int64_t j0 = q0 * cfg.nr, count = std::min(q1 * cfg.nr, nc) - j0;
+          if (transB) {
+            cfg.pack_transposed(B + (jc + j0) * ldb + pc, ldb, count, kc, cfg.nr, packed + j0 * kc);
+          } else {
+            cfg.pack_copied(B + pc * ldb + jc + j0, ldb, count, kc, cfg.nr, packed + j0 * kc);
+          }
+        });
+        block.b = packed;
+        block.b_k = cfg.nr;
+        block.b_panel = cfg.nr * kc;
       }
-      for (int64_t ic = 0; ic < p.M; ic += cfg.mc) {
-        args.m = std::min(cfg.mc, p.M - ic);
-        if (direct_a) {
-          args.a = p.A + pc * p.lda + ic;
-          args.a_k = p.lda;
-          args.a_panel = cfg.mr;
-        } else {
-          float* packed = a_buffer.get(((args.m + cfg.mr - 1) / cfg.mr) * cfg.mr * kc);
-          gemm_detail::pack_transposed(p.A + ic * p.lda + pc, p.lda, args.m, kc, cfg.mr, packed);
-          args.a = packed;
-          args.a_k = cfg.mr;
-          args.a_panel = cfg.mr * kc;
+      // Threads take ranges of C rows (sharing the B panel), or of columns when M has too few micro-panels.
+      const int64_t m_units = (M + cfg.mr - 1) / cfg.mr;
+      const bool split_m = m_units >= 2 * threads || m_units >= n_panels;
+      split(threads, split_m ? m_units : n_panels, [&](int64_t u0, int64_t u1) {
+        const int64_t i0 = split_m ? u0 * cfg.mr : 0, i1 = split_m ? std::min(u1 * cfg.mr, M) : M;
+        const int64_t j0 = split_m ? 0 : u0 * cfg.nr, j1 = split_m ? nc : std::min(u1 * cfg.nr, nc);
+        const int64_t mc_max = balanced_block(i1 - i0, cfg.mc, cfg.mr);
+        BlockArgs args = block;
+        args.n = j1 - j0;
+        args.b = block.b + (j0 / cfg.nr) * block.b_panel;
+        for (int64_t ic = i0; ic < i1; ic += mc_max) {
+          args.m = std::min(mc_max, i1 - ic);
+          args.a_r = 1;
+          if (direct_a && transA) {
+            args.a = A + pc * lda + ic;
+            args.a_k = lda;
+            args.a_panel = cfg.mr;
+          } else if (direct_a) {
+            args.a = A + ic * lda + pc;
+            args.a_k = 1;
+            args.a_r = lda;
+            args.a_panel = cfg.mr * lda;
+          } else {
+            float* packed = a_buffer.get(((args.m + cfg.mr - 1) / cfg.mr) * cfg.mr * kc + kPackSlack);
+            if (transA) {
+              cfg.pack_copied(A + pc * lda + ic, lda, args.m, kc, cfg.mr, packed);
+            } else {
+              cfg.pack_transposed(A + ic * lda + pc, lda, args.m, kc, cfg.mr, packed);
+            }
+            args.a = packed;
+            args.a_k = cfg.mr;
+            args.a_panel = cfg.mr * kc;
+          }
+          args.c = C + ic * ldc + jc + j0;
+          cfg.block(args);
         }
-        args.c = p.C + ic * p.ldc + jc;
-        args.ldc = p.ldc;
-        cfg.block(args);
-      }
+      });
     }
   }
 }
-
-// Below this many multiply-adds a second thread costs more than it saves.
-constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
 
 }  // namespace
 
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
-  const Problem p{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
   if (K <= 0 || alpha == 0.0f) {
-    scale(p);
+    scale(M, N, beta, C, ldc);
     return;
   }
   const Config& cfg = config(active_isa());
-  ThreadPool& pool = ThreadPool::global();
-  int threads = pool.size();
-  if (M * N * K < kMinParallelMacs) threads = 1;
-  // Split the larger side of C: each thread packs all of the other operand, so duplicate the smaller.
-  const bool split_n = N >= M;
-  const int64_t unit = split_n ? cfg.nr : cfg.mr;
-  const int64_t units = ((split_n ? N : M) + unit - 1) / unit;
-  const int64_t tasks = std::min<int64_t>(threads, units);
-  if (tasks <= 1) {
-    gemm_serial(cfg, p);
+  const int threads = M * N * K >= kMinParallelMacs ? ThreadPool::global().size() : 1;
+  // Two ways to use threads. Independent slices of C, one per thread, each packing what it reads into its own
+  // cache: cut the larger side, so the operand every thread packs in full is the smaller one. Or the blocked loop
+  // with shared B panels: nothing packed twice, but a barrier per panel and reads from the other core's cache.
+  // Measured on the training shapes: slices win once that duplicated packing is under 1/64 of a thread's work.
+  const bool cut_n = N >= M;
+  const int64_t duplicated = cut_n ? M * K : K * N;
+  if (threads == 1 || duplicated * 64 >= M * N * K / threads) {
+    blocked(cfg, threads, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  pool.parallel_for(static_cast<int>(tasks), [&](int t) {
-    const int64_t u0 = units * t / tasks, u1 = units * (t + 1) / tasks;
-    const int64_t extent = split_n ? N : M;
-    const int64_t lo = u0 * unit, len = std::min(u1 * unit, extent) - lo;
-    gemm_serial(cfg, split_n ? slice(p, 0, M, lo, len) : slice(p, lo, len, 0, N));
+  const int64_t unit = cut_n ? cfg.nr : cfg.mr;
+  split(threads, ((cut_n ? N : M) + unit - 1) / unit, [&](int64_t u0, int64_t u1) {
+    const int64_t lo = u0 * unit, len = std::min(u1 * unit, cut_n ? N : M) - lo;
+    if (cut_n) {
+      blocked(cfg, 1, transA, transB, M, len, K, alpha, A, lda, transB ? B + lo * ldb : B + lo, ldb, beta, C + lo,
+              ldc);
+    } else {
+      blocked(cfg, 1, transA, transB, len, N, K, alpha, transA ? A + lo : A + lo * lda, lda, B, ldb, beta,
+              C + lo * ldc, ldc);
+    }
   });
 }
 

@@ -2,16 +2,18 @@
 //
 // A block kernel computes C[m x n] = alpha * A[m x k] * B[k x n] + beta * C over operands laid out as
 // micro-panels, by running an MR x NR register micro-kernel over them (BLIS' macro-kernel):
-//   A: panel i (rows i*MR ..) starts at a + i*a_panel; its element (r, p) is a[p*a_k + r].
-//      Packed: a_k = MR, a_panel = MR*k. Read in place from a transposed A: a_k = lda, a_panel = MR.
+//   A: panel i (rows i*MR ..) starts at a + i*a_panel; its element (r, p) is a[p*a_k + r*a_r].
+//      Packed: a_k = MR, a_r = 1, a_panel = MR*k. Read in place: from a transposed A, a_k = lda, a_r = 1,
+//      a_panel = MR; from A itself, a_k = 1, a_r = lda, a_panel = MR*lda.
 //   B: panel j (cols j*NR ..) starts at b + j*b_panel; its element (p, c) is b[p*b_k + c].
-//      Packed: b_k = NR, a_panel = NR*k. Read in place from a non-transposed B: b_k = ldb, b_panel = NR.
+//      Packed: b_k = NR, b_panel = NR*k. Read in place from a non-transposed B: b_k = ldb, b_panel = NR.
 // Rows past m and columns past n are never read (edge panels use masked loads or MR-specialised kernels),
 // so packing needs no zero padding and in-place operands are safe at the matrix edges.
 // beta == 0: C is written without being read.
 //
-// The ISA files keep all their code in an anonymous namespace and include no shared inline code, so the
-// linker cannot pick an AVX-512 copy of a common function for the whole library.
+// The ISA files keep all their code in an anonymous namespace and include no shared inline code (so each
+// repeats the short loop over micro-tiles), so the linker cannot pick an AVX-512 copy of a common function
+// for the whole library.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,7 @@ namespace normnet::gemm_detail {
 struct BlockArgs {
   int64_t m, n, k;
   const float* a;
-  int64_t a_panel, a_k;
+  int64_t a_panel, a_k, a_r;
   const float* b;
   int64_t b_panel, b_k;
   float* c;
@@ -33,7 +35,7 @@ struct BlockArgs {
 void block_kernel_avx512(const BlockArgs& args);
 // MR x NR = 6 x 16.
 void block_kernel_avx2(const BlockArgs& args);
-// MR x NR = 4 x 8, plain C++ (auto-vectorised at the x86-64 baseline).
+// MR x NR = 5 x 8, portable vector extensions (SSE2 at the x86-64 baseline).
 void block_kernel_generic(const BlockArgs& args);
 
 }  // namespace normnet::gemm_detail

@@ -19,15 +19,25 @@ __m256i lane_mask(int64_t count) {
 
 // C[MR x 16] (masked to n columns when kEdge) = alpha * A-panel * B-panel + beta * C.
 template <int MR, bool kEdge>
-void micro(int64_t k, const float* a, int64_t a_k, const float* b, int64_t b_k, float* c, int64_t ldc,
+void micro(int64_t k, const float* a, int64_t a_k, int64_t a_r, const float* b, int64_t b_k, float* c, int64_t ldc,
            float alpha, float beta, __m256i mask0, __m256i mask1) {
+  // The r loops are unrolled in full so the accumulator arrays live in registers (else GCC stores them to
+  // the stack every k step).
   __m256 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  // C is needed only after the k loop: start fetching it now (it is usually in L3, its rows ldc apart).
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 15), _MM_HINT_T0);
+  }
   for (int64_t p = 0; p < k; ++p) {
     const __m256 b0 = kEdge ? _mm256_maskload_ps(b, mask0) : _mm256_loadu_ps(b);
     const __m256 b1 = kEdge ? _mm256_maskload_ps(b + 8, mask1) : _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-      const __m256 ar = _mm256_broadcast_ss(a + r);
+      const __m256 ar = _mm256_broadcast_ss(a + r * a_r);
       acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
       acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
     }
@@ -36,6 +46,7 @@ void micro(int64_t k, const float* a, int64_t a_k, const float* b, int64_t b_k, 
   }
   const __m256 va = _mm256_set1_ps(alpha);
   const __m256 vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
     float* cr = c + r * ldc;
     __m256 v0 = _mm256_mul_ps(va, acc0[r]);
@@ -58,7 +69,7 @@ void micro(int64_t k, const float* a, int64_t a_k, const float* b, int64_t b_k, 
   }
 }
 
-using Micro = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t, float, float,
+using Micro = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float,
                        __m256i, __m256i);
 
 // Indexed by [rows - 1][edge].
@@ -78,7 +89,7 @@ void block_kernel_avx2(const BlockArgs& g) {
     const float* b = g.b + (j / kNR) * g.b_panel;
     for (int64_t i = 0; i < g.m; i += kMR) {
       const int64_t mr = g.m - i < kMR ? g.m - i : kMR;
-      kMicro[mr - 1][edge](g.k, g.a + (i / kMR) * g.a_panel, g.a_k, b, g.b_k, g.c + i * g.ldc + j, g.ldc,
+      kMicro[mr - 1][edge](g.k, g.a + (i / kMR) * g.a_panel, g.a_k, g.a_r, b, g.b_k, g.c + i * g.ldc + j, g.ldc,
                            g.alpha, g.beta, mask0, mask1);
     }
   }

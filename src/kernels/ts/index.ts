@@ -1,5 +1,21 @@
-/** The TypeScript kernels: the spec the native ones are held against, and the fallback where no addon loads. */
+/**
+ * The TypeScript kernels: the spec the native ones are held against, and the fallback where no addon loads.
+ * Generic over Float32Array and Float64Array storage (float64 serves the gradient checks).
+ */
+import type { FloatArray } from '../check.js';
 import type { Kernels } from '../kernels.js';
+import * as batchnorm from './batchnorm.js';
+import * as conv from './conv.js';
+import * as elementwise from './elementwise.js';
 import { gemm } from './gemm.js';
+import * as loss from './loss.js';
+import * as pool from './pool.js';
 
-export const tsKernels: Kernels = { gemm };
+export const tsKernels: Kernels<FloatArray> = {
+  gemm,
+  ...batchnorm,
+  ...conv,
+  ...pool,
+  ...elementwise,
+  ...loss,
+};
