@@ -194,7 +194,7 @@ describe('bad input', () => {
       return path;
     };
     /** Loading `path` throws `type` with `message`, and the model it was loaded into is unchanged. */
-    const expectRejected = (path: string, message: RegExp, type: ErrorConstructor) => {
+    const expectRejected = (path: string, message: RegExp, type: new (message?: string) => Error) => {
       const target = mlp(2);
       const before = target.stateDict();
       expect(() => target.load(path)).toThrow(type);
