@@ -11,7 +11,7 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-#define ITERS 100000000L
+#define ITERS 30000000L
 
 /* Twelve accumulators written out: the compiler keeps them in registers and, without -ffast-math, may not
  * merge or reorder the chains. */
@@ -39,12 +39,22 @@ static double now(void) {
 PROBE(probe_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 16)
 PROBE(probe_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 8)
 
+/* The best of several runs: a peak is what the core does when nothing else runs on it. */
+static double best_of(double (*probe)(void)) {
+  double best = 0;
+  for (int run = 0; run < 7; run++) {
+    double gflops = probe();
+    if (gflops > best) best = gflops;
+  }
+  return best;
+}
+
 int main(void) {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) {
-    printf("%.1f avx512\n", probe_avx512());
+    printf("%.1f avx512\n", best_of(probe_avx512));
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    printf("%.1f avx2\n", probe_avx2());
+    printf("%.1f avx2\n", best_of(probe_avx2));
   } else {
     printf("0 none\n");
   }
