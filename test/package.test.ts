@@ -1,7 +1,7 @@
 /**
  * The package as a user gets it: `npm pack` ships the prebuilt addon, and a project that installs the tarball
  * with no compiler or cmake on its PATH loads that prebuild (nothing is compiled, nothing downloaded).
- * Needs `npm run build` and `npm run prebuild` first (.ci/run does both).
+ * Needs `npm run build:ts` and `npm run prebuild` first (.ci/run does both).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
