@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `normnet` command. Commands: `info` (backend, CPU path, threads), `--version`, `--help`.
- * Training, evaluation and experiments come as further commands.
+ * The `normnet` command: `train`, `eval`, `info`, `--version`, `--help`. A misuse exits 2 and a failure 1,
+ * each with one line on stderr.
  */
 import { getBackend } from '../kernels/backend.js';
 import { version } from '../version.js';
+import { evalCommand, EVAL_USAGE } from './eval.js';
+import { UsageError } from './options.js';
+import { trainCommand, TRAIN_USAGE } from './train.js';
 
 const USAGE = `Usage: normnet <command> [options]
 
 Commands:
-  info [--json]   which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
+  train [options]       train a model (default: an MLP with BatchNorm on MNIST); normnet train --help
+  eval CHECKPOINT       test loss, accuracy and confusion matrix of a checkpoint
+  info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
 
 Options:
   --version       print the version
@@ -40,7 +45,7 @@ function usageError(message: string): number {
   return 2;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case '--version':
@@ -55,14 +60,29 @@ function main(argv: string[]): number {
       return 0;
     case 'info':
       return info(rest);
+    case 'train':
+      if (rest.includes('--help')) return printed(TRAIN_USAGE);
+      return trainCommand(rest);
+    case 'eval':
+      if (rest.includes('--help')) return printed(EVAL_USAGE);
+      return evalCommand(rest);
     default:
       return usageError(`unknown command: ${command}`);
   }
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(`normnet: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+function printed(text: string): number {
+  console.log(text);
+  return 0;
 }
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    console.error(`normnet: ${message}${error instanceof UsageError ? ' (see normnet --help)' : ''}`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

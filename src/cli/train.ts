@@ -1,0 +1,130 @@
+/**
+ * `normnet train [flags] [--config job.json] [--resume DIR] [--json]`: trains a model on MNIST or
+ * Fashion-MNIST, writes metrics.jsonl and a checkpoint every epoch to the output directory, and prints the
+ * test accuracy. SIGINT / SIGTERM finish the current batch, write a checkpoint and exit 130 / 143.
+ * Every misuse exits 2 (1 for a failure while running) with one line, leaving existing files as they were.
+ */
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { configure } from '../kernels/backend.js';
+import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
+import { buildRun, DEFAULT_CONFIG, type RunConfig } from '../train/run.js';
+import { Trainer, type TrainerState } from '../train/trainer.js';
+import { optionsHelp, parseFlags, UsageError, validateConfig } from './options.js';
+import { createProgress } from './progress.js';
+
+export const TRAIN_USAGE = `Usage: normnet train [options]
+
+Trains a model and writes metrics.jsonl and a checkpoint per epoch to --out.
+
+Options:
+${optionsHelp()}
+  --config FILE      read options from a JSON file (flags given too take precedence)
+  --resume DIR       continue the run in DIR from its last checkpoint (only --epochs, --threads may change)
+  --json             print one JSON object per epoch on stdout`;
+
+/** Keys a resumed run may change: the rest come from its checkpoint. */
+const RESUMABLE = new Set(['epochs', 'threads']);
+
+export async function trainCommand(args: string[]): Promise<number> {
+  const parsed = parseFlags(args, ['--json'], ['--config', '--resume']);
+  const json = parsed.switches.has('--json');
+  let config: RunConfig;
+  let resume: TrainerState | undefined;
+  let outDir: string;
+  const resumeDir = parsed.values['--resume'];
+  if (resumeDir !== undefined) {
+    const changed = Object.keys(parsed.options).filter((key) => !RESUMABLE.has(key));
+    if (changed.length > 0 || parsed.values['--config'] !== undefined) {
+      throw new UsageError(`--resume continues a run with its own configuration; only --epochs and --threads may be given with it (got ${[...changed, ...(parsed.values['--config'] ? ['config'] : [])].join(', ')})`);
+    }
+    let checkpoint;
+    try {
+      checkpoint = readCheckpoint(resumeDir);
+    } catch (error) {
+      throw new UsageError(`--resume: ${(error as Error).message}`);
+    }
+    config = { ...validateConfig(checkpoint.config, `${checkpoint.dir}/trainer.json`), ...parsed.options } as unknown as RunConfig;
+    resume = checkpoint.trainer;
+    outDir = resolve(resumeDir.replace(/\/checkpoint(\.old)?\/?$/, ''));
+    return train(config, outDir, json, { state: resume, model: checkpoint.model });
+  }
+  let fromFile: Record<string, unknown> = {};
+  const configFile = parsed.values['--config'];
+  if (configFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--config: cannot read ${configFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    let object: unknown;
+    try {
+      object = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`${configFile}: not JSON: ${(error as Error).message}`);
+    }
+    fromFile = validateConfig(object, configFile);
+  }
+  config = { ...DEFAULT_CONFIG, ...fromFile, ...parsed.options } as RunConfig;
+  outDir = resolve(config.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+  return train(config, outDir, json);
+}
+
+async function train(config: RunConfig, outDir: string, json: boolean, resume?: { state: TrainerState; model: Record<string, unknown> }): Promise<number> {
+  if (config.threads !== undefined && config.backend !== 'ts') configure({ threads: config.threads });
+  ensureWritable(outDir);
+  const progress = createProgress({ json, tty: process.stderr.isTTY === true && !json });
+  const run = buildRun(config);
+  if (resume) run.model.loadStateDict(resume.model as never);
+  const savedConfig = { ...config, out: outDir };
+  if (!resume) {
+    progress.message(`normnet: ${run.describe} on ${config.dataset} (${run.train.length} training images), ${run.model.backend.name} backend; output in ${outDir}`);
+  } else {
+    progress.message(`normnet: resuming ${outDir} at epoch ${resume.state.epoch + 1}, batch ${resume.state.batch + 1}`);
+  }
+  const controller = new AbortController();
+  let signalCode = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalCode = signal === 'SIGINT' ? 130 : 143;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const trainer = new Trainer(run.model, run.train, {
+      epochs: config.epochs, batchSize: config.batchSize, optimizer: run.optimizer, testData: run.test, seed: config.seed,
+      signal: controller.signal, resume: resume?.state,
+      onBatch: (info) => progress.batch(info),
+      onEpoch: (record, t) => {
+        appendFileSync(join(outDir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+        writeCheckpoint(outDir, run.model, t.state(), savedConfig);
+        progress.epoch(record, config.epochs);
+      },
+    });
+    const history = await trainer.run();
+    if (history.stopped) {
+      writeCheckpoint(outDir, run.model, trainer.state(), savedConfig);
+      progress.message(`normnet: stopped by ${signalCode === 130 ? 'SIGINT' : 'SIGTERM'}; checkpoint written to ${join(outDir, 'checkpoint')} (resume with --resume ${outDir})`);
+      return signalCode || 130;
+    }
+    const last = history.epochs[history.epochs.length - 1];
+    if (!json && last) progress.message(`test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% after ${last.epoch} epochs`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The output directory exists and takes files, checked before any training. */
+function ensureWritable(dir: string): void {
+  const probe = join(dir, `.write-test-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    throw new UsageError(`cannot write to the output directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * Training: `fit(model, data, options)` runs epochs of shuffled mini-batches (forward, softmax cross-entropy,
+ * backward, one optimizer step) and returns a history per epoch; `evaluate(model, data)` measures loss and
+ * accuracy in eval mode over large batches.
+ *
+ * It is a server job's loop: it yields to the event loop between batches (never blocking it for more than
+ * about `yieldMs`), stops cleanly at a batch boundary when its AbortSignal fires, and stops with a
+ * `TrainingError` naming the epoch and batch when the loss turns NaN or infinite, before the optimizer
+ * applies that step. Its whole state — position, shuffle generator, the model's generator, running sums —
+ * is `trainer.state()`, so a run resumed from a checkpoint ends with the same weights, bit for bit, as one
+ * that was never interrupted.
+ */
+import type { Tensor } from '../nn/tensor.js';
+import { SoftmaxCrossEntropy } from '../nn/loss.js';
+import type { Sequential } from '../nn/sequential.js';
+import { Random } from '../util/random.js';
+import { addConfusion, countCorrect } from './metrics.js';
+
+/** What training reads: a sized set of labelled samples that fills a batch for given indices. */
+export interface TrainingData {
+  readonly length: number;
+  readonly classes: number;
+  /** The samples at `indices`: inputs (shaped as the model takes them) and class indices, in reused buffers. */
+  batch(indices: Int32Array): { x: Tensor; labels: Int32Array };
+}
+
+/** What training needs of an optimizer. */
+export interface StepOptimizer {
+  step(): void;
+  stateDict(): unknown;
+  loadStateDict(state: unknown): void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss?: number;
+  testAccuracy?: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  samplesPerSecond: number;
+  /** Seconds of training so far in this epoch. */
+  seconds: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: StepOptimizer;
+  testData?: TrainingData;
+  /** Seed of the shuffling (default 0); the model's own seed drives initialisation and dropout. */
+  seed?: number;
+  onBatch?: (info: BatchInfo) => void;
+  /** Called after each epoch; awaited (write a checkpoint here). */
+  onEpoch?: (record: EpochRecord, trainer: Trainer) => void | Promise<void>;
+  /** Stops at the next batch boundary; `fit` then resolves with `stopped: true`. */
+  signal?: AbortSignal;
+  /** Continue from `trainer.state()` of an earlier run. */
+  resume?: TrainerState;
+  /** Longest stretch of batches between yields to the event loop, in ms (default 20). */
+  yieldMs?: number;
+}
+
+export interface History {
+  epochs: EpochRecord[];
+  /** The AbortSignal stopped the run before its last epoch ended. */
+  stopped: boolean;
+}
+
+/** Everything needed to continue a run exactly. JSON-serialisable. */
+export interface TrainerState {
+  /** Epochs finished, and batches finished of the next one. */
+  epoch: number;
+  batch: number;
+  /** The shuffle generator at the start of the current epoch, and the model's generator now. */
+  epochRandom: number[];
+  modelRandom: number[];
+  /** Running sums of the current epoch. */
+  lossSum: number;
+  correct: number;
+  seen: number;
+  seconds: number;
+  optimizer: unknown;
+  history: EpochRecord[];
+}
+
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+export class Trainer {
+  private readonly random: Random;
+  private readonly loss: SoftmaxCrossEntropy;
+  private current: TrainerState;
+
+  constructor(readonly model: Sequential, readonly data: TrainingData, readonly options: FitOptions) {
+    checkFitOptions(options, data);
+    this.loss = new SoftmaxCrossEntropy(model.backend);
+    this.random = new Random(options.seed ?? 0);
+    this.current = {
+      epoch: 0, batch: 0, epochRandom: this.random.state(), modelRandom: model.random.state(),
+      lossSum: 0, correct: 0, seen: 0, seconds: 0, optimizer: null, history: [],
+    };
+    if (options.resume) this.restore(options.resume);
+  }
+
+  /** The run's state now, for a checkpoint. */
+  state(): TrainerState {
+    return { ...this.current, modelRandom: this.model.random.state(), optimizer: this.options.optimizer.stateDict(), history: [...this.current.history] };
+  }
+
+  private restore(state: TrainerState): void {
+    this.current = { ...state, history: [...state.history] };
+    this.model.random.setState(state.modelRandom);
+    this.options.optimizer.loadStateDict(state.optimizer);
+  }
+
+  async run(): Promise<History> {
+    const { epochs, batchSize, optimizer, signal, testData } = this.options;
+    const yieldMs = this.options.yieldMs ?? 20;
+    const N = this.data.length;
+    const batches = Math.ceil(N / batchSize);
+    const s = this.current;
+    while (s.epoch < epochs) {
+      // The epoch's order comes from the generator as it stood at the epoch's start, so a resumed run
+      // shuffles the same way.
+      this.random.setState(s.epochRandom);
+      const order = permutation(N, this.random);
+      const nextEpochRandom = this.random.state();
+      this.model.train();
+      let lastYield = performance.now();
+      let started = performance.now();
+      while (s.batch < batches) {
+        if (signal?.aborted) return { epochs: [...s.history], stopped: true };
+        const indices = order.subarray(s.batch * batchSize, Math.min(N, (s.batch + 1) * batchSize));
+        const { x, labels } = this.data.batch(indices);
+        this.model.zeroGrad();
+        const logits = this.model.forward(x);
+        const value = this.loss.forward(logits, labels) + this.model.regularizationLoss();
+        if (!Number.isFinite(value)) {
+          throw new TrainingError(`the loss is ${value} at epoch ${s.epoch + 1}, batch ${s.batch + 1} of ${batches}: training stopped before applying that step (lower the learning rate, or check the data)`);
+        }
+        this.model.backward(this.loss.backward());
+        optimizer.step();
+        s.lossSum += value * indices.length;
+        s.correct += countCorrect(logits.data, labels, indices.length, logits.shape[1]);
+        s.seen += indices.length;
+        s.batch++;
+        const now = performance.now();
+        s.seconds += (now - started) / 1000;
+        started = now;
+        this.options.onBatch?.({ epoch: s.epoch + 1, batch: s.batch, batches, loss: value, samplesPerSecond: s.seen / s.seconds, seconds: s.seconds });
+        if (now - lastYield >= yieldMs) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+          started = lastYield;
+        }
+      }
+      const record: EpochRecord = {
+        epoch: s.epoch + 1,
+        trainLoss: s.lossSum / s.seen,
+        trainAccuracy: s.correct / s.seen,
+        seconds: s.seconds,
+        samplesPerSecond: s.seen / s.seconds,
+      };
+      if (testData) {
+        const test = await evaluate(this.model, testData);
+        record.testLoss = test.loss;
+        record.testAccuracy = test.accuracy;
+      }
+      Object.assign(s, { epoch: s.epoch + 1, batch: 0, epochRandom: nextEpochRandom, lossSum: 0, correct: 0, seen: 0, seconds: 0 });
+      s.history.push(record);
+      await this.options.onEpoch?.(record, this);
+    }
+    return { epochs: [...s.history], stopped: false };
+  }
+}
+
+/** Trains `model` on `data`; see the module comment. */
+export function fit(model: Sequential, data: TrainingData, options: FitOptions): Promise<History> {
+  return new Trainer(model, data, options).run();
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  /** classes x classes counts, row = true class, column = predicted. */
+  confusion: Int32Array;
+}
+
+/** Loss and accuracy in eval mode (the model's mode is restored), over batches of `batchSize`. */
+export async function evaluate(model: Sequential, data: TrainingData, options: { batchSize?: number } = {}): Promise<Evaluation> {
+  const batchSize = options.batchSize ?? 1000;
+  const loss = new SoftmaxCrossEntropy(model.backend);
+  const confusion = new Int32Array(data.classes * data.classes);
+  const was = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    const indices = new Int32Array(data.length).map((_, i) => i);
+    for (let start = 0; start < data.length; start += batchSize) {
+      const slice = indices.subarray(start, Math.min(data.length, start + batchSize));
+      const { x, labels } = data.batch(slice);
+      const logits = model.forward(x);
+      lossSum += loss.forward(logits, labels) * slice.length;
+      correct += countCorrect(logits.data, labels, slice.length, logits.shape[1]);
+      addConfusion(confusion, logits.data, labels, slice.length, logits.shape[1]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    model.training = was;
+  }
+  return { loss: lossSum / Math.max(1, data.length), accuracy: correct / Math.max(1, data.length), confusion };
+}
+
+/** A uniformly random order of 0..n-1 (Fisher-Yates). */
+export function permutation(n: number, random: Random): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.below(i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+function checkFitOptions(options: FitOptions, data: TrainingData): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('fit: options must be an object');
+  const positive = (name: 'epochs' | 'batchSize') => {
+    const v = options[name];
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit: ${name} must be a positive integer, got ${v}`);
+  };
+  positive('epochs');
+  positive('batchSize');
+  if (typeof options.optimizer?.step !== 'function') throw new TypeError('fit: optimizer must be an optimizer (such as new SGD(model, { lr: 0.01 }))');
+  if (!(data?.length > 0) || typeof data.batch !== 'function') throw new TypeError('fit: data must be a non-empty dataset');
+}
