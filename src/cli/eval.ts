@@ -36,6 +36,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   const names = test.classNames ?? matrix.map((_, i) => String(i));
   const width = Math.max(5, ...names.map((n) => n.length), ...result.confusion.map((v) => String(v).length)) + 1;
   console.log(`${''.padStart(width)}${matrix.map((_, i) => String(i).padStart(width)).join('')}`);
-  matrix.forEach((row, r) => console.log(`${String(r).padStart(width)}${row.map((v) => String(v).padStart(width)).join('')}  ${names[r]}`));
+  const label = (r: number) => (names[r] === String(r) ? '' : `  ${names[r]}`);
+  matrix.forEach((row, r) => console.log(`${String(r).padStart(width)}${row.map((v) => String(v).padStart(width)).join('')}${label(r)}`));
   return 0;
 }
