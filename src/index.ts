@@ -11,3 +11,8 @@ export { Random } from './util/random.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { StateDict, StateTensor, DType } from './io/safetensors.js';
 export * from './optim/index.js';
+export { fit, evaluate, Trainer, TrainingError } from './train/trainer.js';
+export type { FitOptions, History, EpochRecord, BatchInfo, TrainerState, TrainingData, StepOptimizer, Evaluation } from './train/trainer.js';
+export { trainingData, buildRun, buildModel, buildOptimizer, loadData, DEFAULT_CONFIG, type RunConfig } from './train/run.js';
+export { mlpLayers, cnnLayers, layersFromList } from './train/models.js';
+export { writeCheckpoint, readCheckpoint, type Checkpoint } from './train/checkpoint.js';

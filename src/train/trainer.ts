@@ -13,6 +13,7 @@
 import type { Tensor } from '../nn/tensor.js';
 import { SoftmaxCrossEntropy } from '../nn/loss.js';
 import type { Sequential } from '../nn/sequential.js';
+import { permutation } from '../data/shuffle.js';
 import { Random } from '../util/random.js';
 import { addConfusion, countCorrect } from './metrics.js';
 
@@ -220,19 +221,6 @@ export async function evaluate(model: Sequential, data: TrainingData, options: {
     model.training = was;
   }
   return { loss: lossSum / Math.max(1, data.length), accuracy: correct / Math.max(1, data.length), confusion };
-}
-
-/** A uniformly random order of 0..n-1 (Fisher-Yates). */
-export function permutation(n: number, random: Random): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.below(i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
 }
 
 function checkFitOptions(options: FitOptions, data: TrainingData): void {
