@@ -46,7 +46,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   batchnorm: true,
   dropout: 0,
   dataset: 'mnist',
-  epochs: 5,
+  epochs: 8,
   batchSize: 100,
   optimizer: 'momentum',
   lr: 0.05,
