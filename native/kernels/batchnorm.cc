@@ -3,7 +3,6 @@
 // vectorize without -ffast-math. Work is split over channel ranges on the thread pool when it is large.
 #include "kernels/batchnorm.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "runtime/thread_pool.h"
@@ -12,18 +11,12 @@ namespace normnet {
 
 namespace {
 
-constexpr int64_t kParallelMinElements = 1 << 15;  // below this a pool dispatch costs more than it saves
+constexpr int64_t kGrain = 1 << 15;  // values per task: below this a pool dispatch costs more than it saves
 
-// Runs fn(c_begin, c_end) over channel ranges, on the pool when the tensor is large.
+// Runs fn(c_begin, c_end) over channel ranges of about kGrain values each, on the pool when there are several.
 template <class F>
 void for_channel_ranges(int64_t N, int64_t C, int64_t S, F&& fn) {
-  ThreadPool& pool = ThreadPool::global();
-  const int64_t tasks = (N * C * S >= kParallelMinElements) ? std::min<int64_t>(C, pool.size()) : 1;
-  if (tasks <= 1) {
-    fn(int64_t{0}, C);
-    return;
-  }
-  pool.parallel_for(static_cast<int>(tasks), [&](int task) { fn(C * task / tasks, C * (task + 1) / tasks); });
+  parallel_ranges(C, items_per_task(kGrain, N * S), fn);
 }
 
 struct Sums {

@@ -19,26 +19,10 @@ namespace normnet {
 
 namespace {
 
-// Runs body(begin, end) over [0, n) in balanced ranges of at least `grain` items each, on the thread pool
-// when there is more than one range.
-template <class Body>
-void parallel_ranges(int64_t n, int64_t grain, const Body& body) {
-  const int64_t tasks = std::min<int64_t>(n / std::max<int64_t>(grain, 1), 1024);
-  if (tasks <= 1) {
-    if (n > 0) body(int64_t{0}, n);
-    return;
-  }
-  ThreadPool::global().parallel_for(static_cast<int>(tasks),
-                                    [&](int task) { body(n * task / tasks, n * (task + 1) / tasks); });
-}
-
 // Work per task, each about 50 us on one core (measured on Zen 3): cols entries unfolded or folded back
 // (about 0.5 ns each), values moved by the bias kernels (0.15 to 0.35 ns each).
 constexpr int64_t kUnfoldGrain = 1 << 17;
 constexpr int64_t kBiasGrain = 1 << 18;
-
-// Items per task when each item holds `work` units and a task should hold `grain` of them.
-int64_t items_per_task(int64_t grain, int64_t work) { return std::max<int64_t>(1, grain / std::max<int64_t>(1, work)); }
 
 // Output positions o in [lo, hi) whose input position o*stride + k - padding lies in [0, size).
 struct Inside {

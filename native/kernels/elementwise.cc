@@ -20,19 +20,6 @@ namespace normnet {
 
 namespace {
 
-// Runs body(begin, end) over [0, n) in balanced ranges of at least `grain` items each, on the thread pool
-// when there is more than one range.
-template <class Body>
-void parallel_ranges(int64_t n, int64_t grain, const Body& body) {
-  const int64_t tasks = std::min<int64_t>(n / std::max<int64_t>(grain, 1), 1024);
-  if (tasks <= 1) {
-    if (n > 0) body(int64_t{0}, n);
-    return;
-  }
-  ThreadPool::global().parallel_for(static_cast<int>(tasks),
-                                    [&](int task) { body(n * task / tasks, n * (task + 1) / tasks); });
-}
-
 // Values per task, each 30 to 60 us of work on one core (measured on Zen 3): loads and stores only (relu,
 // the backward products, 0.12 to 0.2 ns a value), the hash (dropout forward, 1.5 ns), a scalar exp
 // (sigmoid, 3.4 ns).

@@ -20,33 +20,17 @@ namespace {
 
 constexpr int64_t kMaxTasks = 64;
 
-// Runs body(task, begin, end) over [0, n) in at most kMaxTasks balanced ranges of at least `grain` items
-// each, on the thread pool when there is more than one range; returns the number of ranges.
-template <class Body>
-int64_t parallel_ranges(int64_t n, int64_t grain, const Body& body) {
-  const int64_t tasks = std::min<int64_t>(n / std::max<int64_t>(grain, 1), kMaxTasks);
-  if (tasks <= 1) {
-    if (n > 0) body(0, int64_t{0}, n);
-    return 1;
-  }
-  ThreadPool::global().parallel_for(static_cast<int>(tasks),
-                                    [&](int task) { body(task, n * task / tasks, n * (task + 1) / tasks); });
-  return tasks;
-}
-
 // Logits per task, each about 50 us on one core (measured on Zen 3): forward takes a double exp per logit
 // (about 6 ns), backward a multiply (about 0.25 ns).
 constexpr int64_t kForwardGrain = 1 << 13;
 constexpr int64_t kBackwardGrain = 1 << 18;
-
-int64_t rows_per_task(int64_t grain, int64_t C) { return std::max<int64_t>(1, grain / C); }
 
 }  // namespace
 
 double softmax_cross_entropy_forward(float* probs, const float* logits, const int32_t* labels, int64_t N, int64_t C) {
   if (N == 0) return 0.0;
   double partial[kMaxTasks];
-  const int64_t tasks = parallel_ranges(N, rows_per_task(kForwardGrain, C), [&](int task, int64_t begin, int64_t end) {
+  const int64_t tasks = parallel_tasks(N, items_per_task(kForwardGrain, C), kMaxTasks, [&](int task, int64_t begin, int64_t end) {
     double total = 0.0;
     for (int64_t n = begin; n < end; ++n) {
       const float* l = logits + n * C;
@@ -72,7 +56,7 @@ double softmax_cross_entropy_forward(float* probs, const float* logits, const in
 
 void softmax_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* labels, int64_t N, int64_t C,
                                     double scale) {
-  parallel_ranges(N, rows_per_task(kBackwardGrain, C), [&](int, int64_t begin, int64_t end) {
+  parallel_ranges(N, items_per_task(kBackwardGrain, C), [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* p = probs + n * C;
       float* d = dlogits + n * C;

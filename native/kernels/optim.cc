@@ -29,9 +29,7 @@ void for_ranges(int64_t n, const Range& range) {
     if (n > 0) range(int64_t{0}, n);
     return;
   }
-  const int64_t tasks = std::min<int64_t>(n / kGrain, 1024);
-  ThreadPool::global().parallel_for(static_cast<int>(tasks),
-                                    [&](int task) { range(n * task / tasks, n * (task + 1) / tasks); });
+  parallel_ranges(n, kGrain, range);
 }
 
 // g = grad + wd * param: torch's grad.add(param, alpha=weight_decay), only when weight decay is on.

@@ -17,26 +17,10 @@ namespace normnet {
 
 namespace {
 
-// Runs body(begin, end) over [0, n) in balanced ranges of at least `grain` items each, on the thread pool
-// when there is more than one range.
-template <class Body>
-void parallel_ranges(int64_t n, int64_t grain, const Body& body) {
-  const int64_t tasks = std::min<int64_t>(n / std::max<int64_t>(grain, 1), 1024);
-  if (tasks <= 1) {
-    if (n > 0) body(int64_t{0}, n);
-    return;
-  }
-  ThreadPool::global().parallel_for(static_cast<int>(tasks),
-                                    [&](int task) { body(n * task / tasks, n * (task + 1) / tasks); });
-}
-
 // Work per task, each about 50 us on one core (measured on Zen 3): window elements compared in forward
 // (about 1 ns each), values zeroed or scattered in backward (about 0.35 ns each).
 constexpr int64_t kForwardGrain = 1 << 16;
 constexpr int64_t kBackwardGrain = 1 << 17;
-
-// Planes per task when each plane holds `work` units and a task should hold `grain` of them.
-int64_t planes_per_task(int64_t grain, int64_t work) { return std::max<int64_t>(1, grain / std::max<int64_t>(1, work)); }
 
 // One (n, c) plane: x (H, W) -> y, argmax (OH, OW). The scan runs along an output row at a time: y's and
 // argmax's row hold each window's running maximum, and every kernel offset (kh, kw), in the TS twin's order,
@@ -74,7 +58,7 @@ void maxpool_plane(float* __restrict y, int32_t* __restrict argmax, const float*
 void maxpool_forward(float* y, int32_t* argmax, const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH,
                      int64_t KW, int64_t stride) {
   const int64_t OH = (H - KH) / stride + 1, OW = (W - KW) / stride + 1;
-  parallel_ranges(N * C, planes_per_task(kForwardGrain, OH * OW * KH * KW), [&](int64_t begin, int64_t end) {
+  parallel_ranges(N * C, items_per_task(kForwardGrain, OH * OW * KH * KW), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       maxpool_plane(y + plane * OH * OW, argmax + plane * OH * OW, x + plane * H * W, W, KH, KW, stride, OH, OW);
     }
@@ -84,7 +68,7 @@ void maxpool_forward(float* y, int32_t* argmax, const float* x, int64_t N, int64
 void maxpool_backward(float* dx, const float* dy, const int32_t* argmax, int64_t N, int64_t C, int64_t H, int64_t W,
                       int64_t KH, int64_t KW, int64_t stride) {
   const int64_t outputs = ((H - KH) / stride + 1) * ((W - KW) / stride + 1);
-  parallel_ranges(N * C, planes_per_task(kBackwardGrain, H * W + outputs), [&](int64_t begin, int64_t end) {
+  parallel_ranges(N * C, items_per_task(kBackwardGrain, H * W + outputs), [&](int64_t begin, int64_t end) {
     std::fill(dx + begin * H * W, dx + end * H * W, 0.0f);
     for (int64_t plane = begin; plane < end; ++plane) {
       float* dxp = dx + plane * H * W;

@@ -5,6 +5,8 @@
 // Dispatch allocates nothing: the callable is passed as a function pointer plus its address.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 namespace normnet {
@@ -39,5 +41,31 @@ class ThreadPool {
   struct Impl;
   Impl* impl_;
 };
+
+// Runs body(task, begin, end) over [0, n) in at most max_tasks balanced ranges of at least `grain` items
+// each, on the global pool when there is more than one range; returns the number of ranges. For kernels whose
+// work splits into independent items (planes, rows); `task` indexes per-range partial results.
+template <class Body>
+int64_t parallel_tasks(int64_t n, int64_t grain, int64_t max_tasks, const Body& body) {
+  const int64_t tasks = std::min<int64_t>(n / std::max<int64_t>(grain, 1), max_tasks);
+  if (tasks <= 1) {
+    if (n > 0) body(0, int64_t{0}, n);
+    return 1;
+  }
+  ThreadPool::global().parallel_for(static_cast<int>(tasks),
+                                    [&](int task) { body(task, n * task / tasks, n * (task + 1) / tasks); });
+  return tasks;
+}
+
+// parallel_tasks for bodies that need no task index: body(begin, end).
+template <class Body>
+void parallel_ranges(int64_t n, int64_t grain, const Body& body) {
+  parallel_tasks(n, grain, 1024, [&](int, int64_t begin, int64_t end) { body(begin, end); });
+}
+
+// Items per task when each item holds `work` units and a task should hold about `grain` of them.
+inline int64_t items_per_task(int64_t grain, int64_t work) {
+  return std::max<int64_t>(1, grain / std::max<int64_t>(1, work));
+}
 
 }  // namespace normnet
