@@ -121,4 +121,20 @@ int64_t window_output(const ArgReader& args, const char* axis, int64_t size, int
   return span / stride + 1;
 }
 
+int64_t length_of(std::initializer_list<int64_t> dims) {
+  double product = 1;
+  for (const int64_t d : dims) product *= static_cast<double>(d);
+  return product < 4611686018427387904.0 ? static_cast<int64_t>(product) : int64_t{4611686018427387904};
+}
+
+Window window_dims(ArgReader& args, size_t first, bool padded) {
+  Window d{};
+  d.N = args.integer(first), d.C = args.integer(first + 1), d.H = args.integer(first + 2), d.W = args.integer(first + 3);
+  d.KH = args.integer(first + 4, 1), d.KW = args.integer(first + 5, 1), d.stride = args.integer(first + 6, 1);
+  d.padding = padded ? args.integer(first + 7) : 0;
+  d.OH = window_output(args, "H", d.H, d.KH, d.stride, d.padding);
+  d.OW = window_output(args, "W", d.W, d.KW, d.stride, d.padding);
+  return d;
+}
+
 }  // namespace normnet::binding

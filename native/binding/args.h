@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,17 @@ class ArgReader {
 
 // The output size of a convolution or pooling window along one axis; a RangeError when the window does not fit.
 int64_t window_output(const ArgReader& args, const char* axis, int64_t size, int64_t window, int64_t stride, int64_t padding);
+
+// The product of dims as the TS checks form it (in double), saturated below 2^62: dims are each < 2^31, so a
+// product of several can overflow int64, and a length above 2^53 matches no array anyway.
+int64_t length_of(std::initializer_list<int64_t> dims);
+
+struct Window {
+  int64_t N, C, H, W, KH, KW, stride, padding, OH, OW;
+};
+
+// N, C, H, W, KH, KW, stride (and padding when `padded`) from argument `first` on, and the output size:
+// windowDims in src/kernels/kernels.ts.
+Window window_dims(ArgReader& args, size_t first, bool padded);
 
 }  // namespace normnet::binding
