@@ -10,7 +10,6 @@ import type { FloatArray } from '../kernels/check.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import { formatShape, type Tensor } from './tensor.js';
 import { checkPositiveInt } from './validate.js';
-import { Workspace } from './workspace.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -26,7 +25,6 @@ abstract class BatchNorm extends Layer {
   numBatchesTracked = 0;
   private values!: Record<string, FloatArray>;
   private grads!: Record<string, FloatArray>;
-  private workspace!: Workspace;
   private saved?: { x: Tensor; N: number; S: number };
 
   constructor(readonly numFeatures: number, options: BatchNormOptions) {
@@ -80,8 +78,7 @@ abstract class BatchNorm extends Layer {
 
   bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
     super.bind(values, grads, context);
-    const floatType = context.backend.dtype === 'float64' ? Float64Array : Float32Array;
-    this.workspace = new Workspace(floatType);
+    const floatType = this.floatType;
     this.values = { ...values };
     this.grads = { ...grads };
     if (!this.affine) {

@@ -13,7 +13,6 @@ import { checkInit, initBias, initWeight, type Init } from './init.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import type { Tensor } from './tensor.js';
 import { checkNonNegativeInt, checkPositiveInt } from './validate.js';
-import { Workspace } from './workspace.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -30,7 +29,6 @@ export class Conv2d extends Layer {
   readonly init: Init;
   private values!: Record<string, FloatArray>;
   private grads!: Record<string, FloatArray>;
-  private workspace!: Workspace;
   private saved?: { x: Tensor; N: number; H: number; W: number; OH: number; OW: number };
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], options: Conv2dOptions = {}) {
@@ -71,8 +69,7 @@ export class Conv2d extends Layer {
 
   bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
     super.bind(values, grads, context);
-    const floatType = context.backend.dtype === 'float64' ? Float64Array : Float32Array;
-    this.workspace = new Workspace(floatType);
+    const floatType = this.floatType;
     this.values = { ...values };
     this.grads = { ...grads };
     if (!this.bias) {

@@ -4,12 +4,10 @@
  * generator, so a seeded model drops the same units on every run.
  */
 import type { FloatArray } from '../kernels/check.js';
-import { Layer, type LayerContext } from './layer.js';
+import { Layer } from './layer.js';
 import type { Tensor } from './tensor.js';
-import { Workspace } from './workspace.js';
 
 export class Dropout extends Layer {
-  private workspace!: Workspace;
   private mask?: FloatArray;
   private shape?: readonly number[];
 
@@ -26,10 +24,6 @@ export class Dropout extends Layer {
     return new Dropout(this.p);
   }
 
-  bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
-    super.bind(values, grads, context);
-    this.workspace = new Workspace(context.backend.dtype === 'float64' ? Float64Array : Float32Array);
-  }
 
   outputShape(input: readonly number[]): number[] {
     if (input.length < 1) throw this.shapeError('[N, ...]', input);

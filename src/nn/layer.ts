@@ -8,6 +8,7 @@ import type { Backend } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import type { Random } from '../util/random.js';
 import { formatShape, type Tensor } from './tensor.js';
+import { Workspace } from './workspace.js';
 
 export interface TensorSpec {
   /** The state-dict name within the layer: 'weight', 'bias', 'running_mean', ... */
@@ -38,6 +39,8 @@ export abstract class Layer {
   abstract clone(): Layer;
 
   protected context?: LayerContext;
+  /** The layer's activation buffers, in the backend's float type; made by bind. */
+  protected workspace!: Workspace;
 
   tensors(): TensorSpec[] {
     return [];
@@ -56,6 +59,12 @@ export abstract class Layer {
     void values;
     void grads;
     this.context = context;
+    this.workspace = new Workspace(this.floatType);
+  }
+
+  /** The backend's array type: Float32Array, or Float64Array for gradient checks. */
+  protected get floatType(): Float32ArrayConstructor | Float64ArrayConstructor {
+    return this.ctx.backend.dtype === 'float64' ? Float64Array : Float32Array;
   }
 
   protected get ctx(): LayerContext {

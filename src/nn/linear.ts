@@ -7,7 +7,6 @@ import type { FloatArray } from '../kernels/check.js';
 import { checkInit, initBias, initWeight, type Init } from './init.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import type { Tensor } from './tensor.js';
-import { Workspace } from './workspace.js';
 import { checkPositiveInt } from './validate.js';
 
 export interface LinearOptions {
@@ -22,7 +21,6 @@ export class Linear extends Layer {
   private biasValues?: FloatArray;
   private weightGrad!: FloatArray;
   private biasGrad?: FloatArray;
-  private workspace!: Workspace;
   private x?: Tensor;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
@@ -59,7 +57,6 @@ export class Linear extends Layer {
     this.weightGrad = grads.weight;
     this.biasValues = values.bias;
     this.biasGrad = grads.bias;
-    this.workspace = new Workspace(context.backend.dtype === 'float64' ? Float64Array : Float32Array);
   }
 
   outputShape(input: readonly number[]): number[] {

@@ -2,12 +2,10 @@
  * MaxPool2d(kernel, { stride }) over NCHW, no padding, stride defaulting to the kernel size, output size
  * rounded down, as torch.nn.MaxPool2d. Forward keeps each window's argmax; backward routes dy to it.
  */
-import type { FloatArray } from '../kernels/check.js';
 import { windowOutput } from '../kernels/check.js';
-import { Layer, type LayerContext } from './layer.js';
+import { Layer } from './layer.js';
 import type { Tensor } from './tensor.js';
 import { checkPositiveInt } from './validate.js';
-import { Workspace } from './workspace.js';
 
 export interface MaxPool2dOptions {
   stride?: number;
@@ -16,7 +14,6 @@ export interface MaxPool2dOptions {
 export class MaxPool2d extends Layer {
   readonly kernelSize: [number, number];
   readonly stride: number;
-  private workspace!: Workspace;
   private saved?: { x: Tensor; argmax: Int32Array };
 
   constructor(kernelSize: number | [number, number], options: MaxPool2dOptions = {}) {
@@ -35,10 +32,6 @@ export class MaxPool2d extends Layer {
     return new MaxPool2d([...this.kernelSize], { stride: this.stride });
   }
 
-  bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
-    super.bind(values, grads, context);
-    this.workspace = new Workspace(context.backend.dtype === 'float64' ? Float64Array : Float32Array);
-  }
 
   outputShape(input: readonly number[]): number[] {
     const [kh, kw] = this.kernelSize;
