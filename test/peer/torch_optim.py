@@ -11,26 +11,14 @@ normnet's names: velocity, sum, squareAvg, expAvg, expAvgSq). k indexes the tens
 The safetensors format is written by hand, as in torch_peer.py: the package is not in Debian.
 """
 import json
-import struct
 import sys
 
 import torch
 
+from torch_peer import save_file  # the same safetensors writer
+
 SHAPES = [(3, 4), (5,), (2, 3, 2)]
 MAX_STEPS = 5
-
-
-def save_file(tensors, path):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def make_optimizer(kind, params, o):
