@@ -13,6 +13,7 @@ export type { StateDict, StateTensor, DType } from './io/safetensors.js';
 export * from './optim/index.js';
 export { fit, evaluate, Trainer, TrainingError } from './train/trainer.js';
 export type { FitOptions, History, EpochRecord, BatchInfo, TrainerState, TrainingData, StepOptimizer, Evaluation } from './train/trainer.js';
+export { SCHEDULES, scheduleFactor, type Schedule } from './train/schedule.js';
 export { trainingData, buildRun, buildModel, buildOptimizer, loadData, DEFAULT_CONFIG, type RunConfig } from './train/run.js';
 export { mlpLayers, cnnLayers, layersFromList } from './train/models.js';
 export { writeCheckpoint, readCheckpoint, type Checkpoint } from './train/checkpoint.js';

@@ -114,6 +114,7 @@ describe('misuse: exit non-zero with one line, leaving files as they were', () =
   it('an unknown flag', () => oneLine(normnet(['train', '--learning-rate', '0.1']), 2, /^normnet: unknown option: --learning-rate \(see normnet --help\)$/));
   it('a bad number', () => oneLine(normnet(['train', '--epochs', 'three']), 2, /^normnet: --epochs: must be a number, got "three"/));
   it('a value out of range', () => oneLine(normnet(['train', '--lr', '-1']), 2, /^normnet: --lr: must be > 0, got "-1"/));
+  it('an unknown schedule', () => oneLine(normnet(['train', '--schedule', 'step']), 2, /^normnet: --schedule: must be one of constant, cosine, got "step"/));
   it('an unknown config key', () => {
     const config = out('bad.json');
     writeFileSync(config, JSON.stringify({ epochz: 3 }));

@@ -4,6 +4,7 @@ import { fromArrays } from '../src/data/user.js';
 import { BatchNorm1d, Linear, ReLU, Sequential } from '../src/nn/index.js';
 import { SGD } from '../src/optim/index.js';
 import { trainingData } from '../src/train/run.js';
+import { scheduleFactor } from '../src/train/schedule.js';
 import { evaluate, fit, Trainer, TrainingError } from '../src/train/trainer.js';
 import { seededRandom } from './support/random.js';
 
@@ -104,5 +105,41 @@ describe('fit', () => {
     expect(() => new Trainer(m, data, { epochs: 0, batchSize: 10, optimizer: new SGD(m, { lr: 0.1 }) })).toThrow('fit: epochs must be a positive integer, got 0');
     expect(() => new Trainer(m, data, { epochs: 1, batchSize: 2.5, optimizer: new SGD(m, { lr: 0.1 }) })).toThrow(RangeError);
     expect(() => new Trainer(m, data, { epochs: 1, batchSize: 10, optimizer: {} as never })).toThrow(/fit: optimizer must be an optimizer/);
+  });
+});
+
+describe('schedule', () => {
+  it('anneals the rate by cosine over the run, and a resumed run follows the same rates', async () => {
+    expect(scheduleFactor('cosine', 0, 10)).toBe(1);
+    expect(scheduleFactor('cosine', 5, 10)).toBeCloseTo(0.5, 15);
+    expect(scheduleFactor('constant', 7, 10)).toBe(1);
+    const rates: number[] = [];
+    const m = model();
+    const controller = new AbortController();
+    const optimizer = new SGD(m, { lr: 0.1 });
+    const trainer = new Trainer(m, blobs(300, 1), {
+      epochs: 2, batchSize: 30, optimizer, schedule: 'cosine', signal: controller.signal,
+      onBatch: () => {
+        rates.push(optimizer.lr);
+        if (rates.length === 13) controller.abort();
+      },
+    });
+    await trainer.run();
+    // The same optimizer object carries the annealed rate on: the base rate comes from the trainer state.
+    const resumed = new Trainer(m, blobs(300, 1), {
+      epochs: 2, batchSize: 30, optimizer, schedule: 'cosine', resume: JSON.parse(JSON.stringify(trainer.state())),
+      onBatch: () => rates.push(optimizer.lr),
+    });
+    await resumed.run();
+    expect(rates).toEqual(Array.from({ length: 20 }, (_, t) => 0.1 * (1 + Math.cos((Math.PI * t) / 20)) / 2));
+    const straight = model();
+    await fit(straight, blobs(300, 1), { epochs: 2, batchSize: 30, optimizer: new SGD(straight, { lr: 0.1 }), schedule: 'cosine' });
+    expect(m.values).toEqual(straight.values);
+  });
+
+  it('rejects an unknown schedule', () => {
+    const m = model();
+    expect(() => new Trainer(m, blobs(10, 1), { epochs: 1, batchSize: 10, optimizer: new SGD(m, { lr: 0.1 }), schedule: 'step' as never }))
+      .toThrow("fit: schedule must be one of constant, cosine, got \"step\"");
   });
 });

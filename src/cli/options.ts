@@ -3,6 +3,8 @@
  * and drives the flag parser, the --config validator and the help text alike, so the three never disagree.
  * Unknown keys and bad values are errors naming them.
  */
+import { SCHEDULES } from '../train/schedule.js';
+
 export type OptionType =
   | { kind: 'int'; min: number; max?: number }
   | { kind: 'number'; min: number; max?: number; exclusiveMin?: boolean }
@@ -39,6 +41,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'batchSize', flag: '--batch-size', type: { kind: 'int', min: 1 }, help: 'images per step' },
   { key: 'optimizer', flag: '--optimizer', type: { kind: 'enum', values: ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'] }, help: 'sgd, momentum, nesterov, adagrad, rmsprop or adam' },
   { key: 'lr', flag: '--lr', type: { kind: 'number', min: 0, exclusiveMin: true }, help: 'learning rate' },
+  { key: 'schedule', flag: '--schedule', type: { kind: 'enum', values: SCHEDULES }, help: 'learning rate over the run: constant or cosine (annealed to 0 by the last step)' },
   { key: 'momentum', flag: '--momentum', type: { kind: 'number', min: 0, max: 1 }, help: 'momentum (momentum, nesterov)' },
   { key: 'beta1', flag: '--beta1', type: { kind: 'number', min: 0, max: 1 }, help: 'Adam beta1' },
   { key: 'beta2', flag: '--beta2', type: { kind: 'number', min: 0, max: 1 }, help: 'Adam beta2' },

@@ -93,7 +93,7 @@ async function train(config: RunConfig, outDir: string, json: boolean, resume?: 
   process.on('SIGTERM', onSignal);
   try {
     const trainer = new Trainer(run.model, run.train, {
-      epochs: config.epochs, batchSize: config.batchSize, optimizer: run.optimizer, testData: run.test, seed: config.seed,
+      epochs: config.epochs, batchSize: config.batchSize, optimizer: run.optimizer, testData: run.test, seed: config.seed, schedule: config.schedule,
       signal: controller.signal, resume: resume?.state,
       onBatch: (info) => progress.batch(info),
       onEpoch: (record, t) => {

@@ -64,5 +64,5 @@ function isTrainerState(value: unknown): value is TrainerState {
   const words = (a: unknown) => Array.isArray(a) && a.length === 4 && a.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
   return typeof s === 'object' && s !== null && Number.isInteger(s.epoch) && s.epoch >= 0 && Number.isInteger(s.batch) && s.batch >= 0 &&
     words(s.epochRandom) && words(s.modelRandom) && [s.lossSum, s.correct, s.seen, s.seconds].every((v) => typeof v === 'number') &&
-    Array.isArray(s.history);
+    Array.isArray(s.history) && (s.baseLr === undefined || typeof s.baseLr === 'number');
 }

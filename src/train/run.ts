@@ -7,6 +7,7 @@ import type { Dataset } from '../data/dataset.js';
 import { loadFashionMnist } from '../data/fashion.js';
 import { loadMnist } from '../data/mnist.js';
 import type { Init } from '../nn/init.js';
+import type { Schedule } from './schedule.js';
 import { Sequential } from '../nn/sequential.js';
 import { Adam, AdaGrad, Momentum, Nesterov, RMSprop, SGD } from '../optim/index.js';
 import { cnnLayers, layersFromList, mlpLayers } from './models.js';
@@ -27,6 +28,7 @@ export interface RunConfig {
   batchSize: number;
   optimizer: 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam';
   lr?: number;
+  schedule: Schedule;
   momentum?: number;
   beta1?: number;
   beta2?: number;
@@ -50,6 +52,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   batchSize: 100,
   optimizer: 'momentum',
   lr: 0.05,
+  schedule: 'constant',
   weightDecay: 0,
   seed: 1,
   backend: 'native',

@@ -16,6 +16,7 @@ import type { Sequential } from '../nn/sequential.js';
 import { permutation } from '../data/shuffle.js';
 import { Random } from '../util/random.js';
 import { addConfusion, countCorrect } from './metrics.js';
+import { SCHEDULES, scheduleFactor, type Schedule } from './schedule.js';
 
 /** What training reads: a sized set of labelled samples that fills a batch for given indices. */
 export interface TrainingData {
@@ -28,6 +29,8 @@ export interface TrainingData {
 /** What training needs of an optimizer. */
 export interface StepOptimizer {
   step(): void;
+  /** The learning rate, read once and then set before each step when a schedule other than 'constant' runs. */
+  lr?: number;
   stateDict(): unknown;
   loadStateDict(state: unknown): void;
 }
@@ -62,6 +65,8 @@ export interface FitOptions {
   onBatch?: (info: BatchInfo) => void;
   /** Called after each epoch; awaited (write a checkpoint here). */
   onEpoch?: (record: EpochRecord, trainer: Trainer) => void | Promise<void>;
+  /** The learning rate over the run, as a factor of the optimizer's lr at construction (default 'constant'). */
+  schedule?: Schedule;
   /** Stops at the next batch boundary; `fit` then resolves with `stopped: true`. */
   signal?: AbortSignal;
   /** Continue from `trainer.state()` of an earlier run. */
@@ -91,6 +96,8 @@ export interface TrainerState {
   seconds: number;
   optimizer: unknown;
   history: EpochRecord[];
+  /** The optimizer's lr before any schedule changed it (absent in checkpoints older than schedules). */
+  baseLr?: number;
 }
 
 export class TrainingError extends Error {
@@ -108,7 +115,7 @@ export class Trainer {
     this.random = new Random(options.seed ?? 0);
     this.current = {
       epoch: 0, batch: 0, epochRandom: this.random.state(), modelRandom: model.random.state(),
-      lossSum: 0, correct: 0, seen: 0, seconds: 0, optimizer: null, history: [],
+      lossSum: 0, correct: 0, seen: 0, seconds: 0, optimizer: null, history: [], baseLr: options.optimizer.lr,
     };
     if (options.resume) this.restore(options.resume);
   }
@@ -119,7 +126,7 @@ export class Trainer {
   }
 
   private restore(state: TrainerState): void {
-    this.current = { ...state, history: [...state.history] };
+    this.current = { ...state, history: [...state.history], baseLr: state.baseLr ?? this.current.baseLr };
     this.model.random.setState(state.modelRandom);
     this.options.optimizer.loadStateDict(state.optimizer);
   }
@@ -127,6 +134,7 @@ export class Trainer {
   async run(): Promise<History> {
     const { epochs, batchSize, optimizer, signal, testData } = this.options;
     const yieldMs = this.options.yieldMs ?? 20;
+    const schedule = this.options.schedule ?? 'constant';
     const N = this.data.length;
     const batches = Math.ceil(N / batchSize);
     const s = this.current;
@@ -150,6 +158,7 @@ export class Trainer {
           throw new TrainingError(`the loss is ${value} at epoch ${s.epoch + 1}, batch ${s.batch + 1} of ${batches}: training stopped before applying that step (lower the learning rate, or check the data)`);
         }
         this.model.backward(this.loss.backward());
+        if (schedule !== 'constant') optimizer.lr = s.baseLr! * scheduleFactor(schedule, s.epoch * batches + s.batch, epochs * batches);
         optimizer.step();
         s.lossSum += value * indices.length;
         s.correct += countCorrect(logits.data, labels, indices.length, logits.shape[1]);
@@ -232,5 +241,11 @@ function checkFitOptions(options: FitOptions, data: TrainingData): void {
   positive('epochs');
   positive('batchSize');
   if (typeof options.optimizer?.step !== 'function') throw new TypeError('fit: optimizer must be an optimizer (such as new SGD(model, { lr: 0.01 }))');
+  if (options.schedule !== undefined && !(SCHEDULES as readonly unknown[]).includes(options.schedule)) {
+    throw new RangeError(`fit: schedule must be one of ${SCHEDULES.join(', ')}, got ${JSON.stringify(options.schedule)}`);
+  }
+  if ((options.schedule ?? 'constant') !== 'constant' && typeof options.optimizer.lr !== 'number') {
+    throw new TypeError(`fit: schedule '${options.schedule}' needs an optimizer with a numeric lr`);
+  }
   if (!(data?.length > 0) || typeof data.batch !== 'function') throw new TypeError('fit: data must be a non-empty dataset');
 }

@@ -1,0 +1,20 @@
+/**
+ * Learning-rate schedules: the factor of the optimizer's base rate at each step of a run. The trainer sets
+ * `optimizer.lr = baseLr * factor` before every step, from the step's position alone, so a resumed run follows
+ * the same rates as an uninterrupted one.
+ *
+ *   constant  1 throughout.
+ *   cosine    (1 + cos(pi * t / T)) / 2 at step t of T (from 0): torch's CosineAnnealingLR with eta_min 0 and
+ *             T_max the run's step count, stepped after every batch.
+ */
+export const SCHEDULES = ['constant', 'cosine'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
+export function scheduleFactor(schedule: Schedule, step: number, steps: number): number {
+  switch (schedule) {
+    case 'constant':
+      return 1;
+    case 'cosine':
+      return (1 + Math.cos((Math.PI * step) / steps)) / 2;
+  }
+}
