@@ -1,7 +1,8 @@
 /**
- * Argument checks shared by both backends, so a bad call fails the same way whichever one serves it: a
- * TypeError for the wrong kind of value, a RangeError for a wrong size or value, each naming the kernel and
- * the argument. The native addon checks again at its boundary (native/binding/args.h) with the same words.
+ * Argument checks of the TypeScript kernels: a TypeError for the wrong kind of value, a RangeError for a wrong
+ * size or value, each naming the kernel and the argument. The native addon makes the same checks in the same
+ * words at its boundary (native/binding/args.h), so a bad call fails the same way whichever backend serves it;
+ * the native backend calls the addon directly, without these.
  */
 export type FloatArray = Float32Array | Float64Array;
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;

@@ -321,7 +321,7 @@ function update(kernel: string, signature: string, arrays: number, scalars: Scal
   };
 }
 
-/** Puts the shared argument checks in front of each kernel of an implementation. */
+/** Puts the argument checks in front of each kernel of a TS implementation (the addon checks its own). */
 export function withChecks<F extends FloatArray>(impl: Kernels<F>, floats: FloatArrayConstructor): Kernels<F> {
   const checked = {} as Record<KernelName, (...args: unknown[]) => unknown>;
   for (const name of KERNEL_NAMES) {
