@@ -12,6 +12,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   normnet::binding::register_elementwise(env, exports);
   normnet::binding::register_loss(env, exports);
   normnet::binding::register_optim(env, exports);
+  normnet::binding::register_gather(env, exports);
   return exports;
 }
 

@@ -101,14 +101,33 @@ void* ArgReader::typed(size_t index, napi_typedarray_type type, const char* type
     throw_range(env(), prefix(index) + " must have length " + shape + " = " + std::to_string(length) + ", got " +
                            std::to_string(elements));
   }
+  remember(index, data, elements * 4);  // float32 and int32
+  *out_length = elements;
+  return data;
+}
+
+void ArgReader::remember(size_t index, const void* data, size_t bytes) {
   // Every binding reads fewer arrays than this; more would only skip their overlap checks, never overrun.
   if (n_arrays_ < kMaxArrays) {
     const auto begin = reinterpret_cast<uintptr_t>(data);
-    const size_t element_size = type == napi_float32_array || type == napi_int32_array ? 4 : 1;
-    arrays_[n_arrays_++] = Seen{index, begin, begin + elements * element_size};
+    arrays_[n_arrays_++] = Seen{index, begin, begin + bytes};
   }
-  *out_length = elements;
-  return data;
+}
+
+Samples ArgReader::samples(size_t index) {
+  const napi_value value = info_[index];
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t elements = 0;
+  void* data = nullptr;
+  if (napi_is_typedarray(env(), value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env(), value, &type, &elements, &data, nullptr, nullptr) != napi_ok ||
+      (type != napi_uint8_array && type != napi_float32_array)) {
+    throw_type(env(), prefix(index) + " must be a Uint8Array or a Float32Array");
+  }
+  const bool bytes = type == napi_uint8_array;
+  remember(index, data, bytes ? elements : elements * 4);
+  return {data, elements, bytes};
 }
 
 ArrayArg<float> ArgReader::floats(size_t index, int64_t length, const char* shape) {

@@ -18,6 +18,13 @@ struct ArrayArg {
   size_t length;
 };
 
+// Stored samples (gatherScale's x): a Uint8Array (bytes) or a Float32Array of any length.
+struct Samples {
+  const void* data;
+  size_t length;
+  bool bytes;
+};
+
 [[noreturn]] void throw_type(Napi::Env env, const std::string& message);
 [[noreturn]] void throw_range(Napi::Env env, const std::string& message);
 
@@ -39,6 +46,8 @@ class ArgReader {
   // A Float32Array / Int32Array of exactly `length` elements; `shape` says how the length is formed ("M*K").
   ArrayArg<float> floats(size_t index, int64_t length, const char* shape);
   ArrayArg<int32_t> int32s(size_t index, int64_t length, const char* shape);
+  // A Uint8Array or a Float32Array of any length.
+  Samples samples(size_t index);
   // Outputs must not share memory with the other arrays of the call.
   void no_overlap(std::initializer_list<const char*> outputs);
 
@@ -57,6 +66,7 @@ class ArgReader {
   std::string prefix(size_t index) const;
   void* typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length, const char* shape,
               size_t* out_length);
+  void remember(size_t index, const void* data, size_t bytes);
 
   const Napi::CallbackInfo& info_;
   const char* kernel_;

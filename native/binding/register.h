@@ -13,5 +13,6 @@ void register_pool(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_loss(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
+void register_gather(Napi::Env env, Napi::Object exports);
 
 }  // namespace normnet::binding

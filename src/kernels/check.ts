@@ -72,8 +72,23 @@ export class ArgReader {
     return this.typed(index, this.floatType, length, shape) as FloatArray;
   }
 
+  /** A Float32Array whatever the backend's type (data batches are float32 everywhere). */
+  float32s(index: number, length: number, shape: string): Float32Array {
+    return this.typed(index, Float32Array, length, shape) as Float32Array;
+  }
+
   int32s(index: number, length: number, shape: string): Int32Array {
     return this.typed(index, Int32Array, length, shape) as Int32Array;
+  }
+
+  /** Stored samples of any length: a Uint8Array or a Float32Array. */
+  samples(index: number): Uint8Array | Float32Array {
+    const value = this.args[index];
+    if (!(value instanceof Uint8Array) && !(value instanceof Float32Array)) {
+      throw new TypeError(`${this.prefix(index)} must be a Uint8Array or a Float32Array`);
+    }
+    this.arrays.set(this.names[index], value);
+    return value;
   }
 
   private typed(index: number, type: FloatArrayConstructor | Int32ArrayConstructor, length: number, shape: string): ArrayBufferView {

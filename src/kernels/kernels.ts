@@ -105,6 +105,13 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    */
   adamUpdate(param: F, expAvg: F, expAvgSq: F, grad: F, length: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+
+  /**
+   * A data batch: out[n*D + d] = x[rows[n]*D + d] * scale, formed in double and rounded to float32 (uint8 pixels
+   * with scale 1/255 give exactly value/255). out is float32 on every backend; x holds whole rows of D values,
+   * uint8 or float32, and every rows[n] must be one of them.
+   */
+  gatherScale(out: Float32Array, x: Uint8Array | Float32Array, rows: Int32Array, N: number, D: number, scale: number): void;
 }
 
 export type KernelName = keyof Kernels;
@@ -118,6 +125,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
   'softmaxCrossEntropyForward', 'softmaxCrossEntropyBackward',
   'sgdUpdate', 'momentumUpdate', 'nesterovUpdate', 'adagradUpdate', 'rmspropUpdate', 'adamUpdate',
+  'gatherScale',
 ];
 
 type Check = (args: ArrayLike<unknown>, floats: FloatArrayConstructor) => void;
@@ -271,6 +279,21 @@ const CHECKS: { [K in KernelName]: Check } = {
     ['rate', 'unit', 'rate', 'rate']),
   adamUpdate: update('adamUpdate', 'param, expAvg, expAvgSq, grad, length, lr, beta1, beta2, eps, weightDecay, step', 4,
     ['rate', 'beta', 'beta', 'rate', 'rate', 'step']),
+  gatherScale(args, floats) {
+    const r = new ArgReader('gatherScale', args, 'out, x, rows, N, D, scale', floats);
+    const [N, D] = [r.int(3), r.int(4)];
+    r.number(5);
+    r.float32s(0, N * D, 'N*D');
+    const x = r.samples(1);
+    const rows = r.int32s(2, N, 'N');
+    const stored = D === 0 ? 0 : Math.floor(x.length / D);
+    for (let n = 0; D > 0 && n < N; n++) {
+      if (!(rows[n] >= 0 && rows[n] < stored)) {
+        throw new RangeError(`gatherScale: rows[${n}] = ${rows[n]} is not a row of x in [0, x.length/D = ${stored})`);
+      }
+    }
+    r.noOverlap(['out']);
+  },
 };
 
 /** out = f(in) over `length` values. */

@@ -7,6 +7,7 @@ import type { Kernels } from '../kernels.js';
 import * as batchnorm from './batchnorm.js';
 import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
+import { gatherScale } from './gather.js';
 import { gemm } from './gemm.js';
 import * as loss from './loss.js';
 import * as optim from './optim.js';
@@ -20,4 +21,5 @@ export const tsKernels: Kernels<FloatArray> = {
   ...elementwise,
   ...loss,
   ...optim,
+  gatherScale,
 };
