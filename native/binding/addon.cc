@@ -6,6 +6,7 @@ namespace {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   normnet::binding::register_runtime(env, exports);
   normnet::binding::register_gemm(env, exports);
+  normnet::binding::register_linear(env, exports);
   normnet::binding::register_batchnorm(env, exports);
   normnet::binding::register_conv(env, exports);
   normnet::binding::register_pool(env, exports);

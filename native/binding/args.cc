@@ -136,6 +136,14 @@ ArrayArg<float> ArgReader::floats(size_t index, int64_t length, const char* shap
   return {data, n};
 }
 
+ArrayArg<float> ArgReader::optional_floats(size_t index, int64_t length, const char* shape) {
+  if (info_[index].IsNull()) return {nullptr, 0};
+  if (!info_[index].IsTypedArray() || info_[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw_type(env(), prefix(index) + " must be a Float32Array or null");
+  }
+  return floats(index, length, shape);
+}
+
 ArrayArg<int32_t> ArgReader::int32s(size_t index, int64_t length, const char* shape) {
   size_t n = 0;
   int32_t* data = static_cast<int32_t*>(typed(index, napi_int32_array, "Int32Array", length, shape, &n));

@@ -46,6 +46,8 @@ class ArgReader {
   // A Float32Array / Int32Array of exactly `length` elements; `shape` says how the length is formed ("M*K").
   ArrayArg<float> floats(size_t index, int64_t length, const char* shape);
   ArrayArg<int32_t> int32s(size_t index, int64_t length, const char* shape);
+  // floats(), or {nullptr, 0} for null (an output not wanted, a bias not there).
+  ArrayArg<float> optional_floats(size_t index, int64_t length, const char* shape);
   // A Uint8Array or a Float32Array of any length.
   Samples samples(size_t index);
   // Outputs must not share memory with the other arrays of the call.

@@ -72,6 +72,13 @@ export class ArgReader {
     return this.typed(index, this.floatType, length, shape) as FloatArray;
   }
 
+  /** floats(), or null (an output not wanted, a bias not there). */
+  optionalFloats(index: number, length: number, shape: string): FloatArray | null {
+    if (this.args[index] === null) return null;
+    if (!(this.args[index] instanceof this.floatType)) throw new TypeError(`${this.prefix(index)} must be a ${this.floatType.name} or null`);
+    return this.floats(index, length, shape);
+  }
+
   /** A Float32Array whatever the backend's type (data batches are float32 everywhere). */
   float32s(index: number, length: number, shape: string): Float32Array {
     return this.typed(index, Float32Array, length, shape) as Float32Array;
@@ -104,7 +111,8 @@ export class ArgReader {
   /** Outputs must not share memory with other arrays of the call: kernels read inputs after writing outputs. */
   noOverlap(outputs: string[]): void {
     for (const out of outputs) {
-      const a = this.arrays.get(out)!;
+      const a = this.arrays.get(out);
+      if (!a) continue; // a null output
       for (const [name, b] of this.arrays) {
         if (name === out || a.byteLength === 0 || b.byteLength === 0 || a.buffer !== b.buffer) continue;
         if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {

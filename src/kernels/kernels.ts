@@ -15,6 +15,18 @@ export interface Kernels<F extends FloatArray = Float32Array> {
     alpha: number, A: F, B: F, beta: number, C: F): void;
 
   /**
+   * A Linear layer's forward in one call: y (N, out) = x (N, in) * weight^T + bias, weight (out, in) as
+   * torch.nn.Linear; bias null for none.
+   */
+  linearForward(y: F, x: F, weight: F, bias: F | null, N: number, inFeatures: number, outFeatures: number): void;
+  /**
+   * Its backward: dweight += dy^T * x, dbias += the column sums of dy, dx = dy * weight. dx null skips the input
+   * gradient (a first layer); dbias null for a layer without bias.
+   */
+  linearBackward(dx: F | null, dweight: F, dbias: F | null, dy: F, x: F, weight: F,
+    N: number, inFeatures: number, outFeatures: number): void;
+
+  /**
    * Batch Normalization in training over (N, C, S): per channel, the batch mean and biased variance over N*S
    * values normalise x; y = gamma * xhat + beta. Saves the mean and 1/sqrt(var + eps) for backward, and moves
    * the running statistics: running = (1 - momentum) * running + momentum * batch, with the unbiased
@@ -118,7 +130,7 @@ export type KernelName = keyof Kernels;
 
 /** Every kernel's name; a test holds both backends (and the addon's exports) to this list. */
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'gemm',
+  'gemm', 'linearForward', 'linearBackward',
   'batchnormForwardTrain', 'batchnormForwardEval', 'batchnormBackward',
   'im2col', 'col2im', 'convBiasForward', 'convBiasBackward',
   'maxpoolForward', 'maxpoolBackward',
@@ -158,6 +170,26 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.number(8);
     r.floats(9, M * N, 'M*N');
     r.noOverlap(['C']);
+  },
+  linearForward(args, floats) {
+    const r = new ArgReader('linearForward', args, 'y, x, weight, bias, N, inFeatures, outFeatures', floats);
+    const [N, I, O] = [r.int(4), r.int(5), r.int(6)];
+    r.floats(0, N * O, 'N*outFeatures');
+    r.floats(1, N * I, 'N*inFeatures');
+    r.floats(2, O * I, 'outFeatures*inFeatures');
+    r.optionalFloats(3, O, 'outFeatures');
+    r.noOverlap(['y']);
+  },
+  linearBackward(args, floats) {
+    const r = new ArgReader('linearBackward', args, 'dx, dweight, dbias, dy, x, weight, N, inFeatures, outFeatures', floats);
+    const [N, I, O] = [r.int(6), r.int(7), r.int(8)];
+    r.optionalFloats(0, N * I, 'N*inFeatures');
+    r.floats(1, O * I, 'outFeatures*inFeatures');
+    r.optionalFloats(2, O, 'outFeatures');
+    r.floats(3, N * O, 'N*outFeatures');
+    r.floats(4, N * I, 'N*inFeatures');
+    r.floats(5, O * I, 'outFeatures*inFeatures');
+    r.noOverlap(['dx', 'dweight', 'dbias']);
   },
   batchnormForwardTrain(args, floats) {
     const r = new ArgReader('batchnormForwardTrain', args,
