@@ -8,7 +8,7 @@ import { describeBackends } from './support/backends.js';
 import { mismatches } from './support/compare.js';
 import { randomFloat32, seededRandom } from './support/random.js';
 
-const SHAPES: [number, number, number][] = [[2, 3, 1], [1, 4, 5], [100, 100, 1], [7, 5, 13], [3, 1, 2], [16, 20, 144], [0, 3, 4]];
+const SHAPES: [number, number, number][] = [[2, 3, 1], [1, 4, 5], [100, 100, 1], [37, 45, 1], [7, 5, 13], [3, 1, 2], [16, 20, 144], [0, 3, 4]];
 const EPS = 1e-5;
 const RTOL = 1e-4;
 const ATOL = 1e-5;
@@ -126,7 +126,7 @@ describeBackends('batchnorm', (backend) => {
 });
 
 describe.skipIf(!nativeAvailable())('batchnorm: native against TS on random inputs', () => {
-  it.each([[100, 100, 1], [256, 20, 576], [64, 50, 100], [3, 7, 11]])('N=%i C=%i S=%i', (N, C, S) => {
+  it.each([[100, 100, 1], [37, 45, 1], [500, 130, 1], [256, 20, 576], [64, 50, 100], [3, 7, 11]])('N=%i C=%i S=%i', (N, C, S) => {
     const input = inputs(N, C, S, 99);
     const run = (name: 'native' | 'ts') => {
       const b = getBackend(name);

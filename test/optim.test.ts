@@ -2,8 +2,9 @@
  * Optimizer update kernels against a float64 reference of torch.optim's rules written here from torch 1.13's
  * source, over several steps (weight decay on and off, first and later steps, lrDecay, dampening), on every
  * backend and CPU path; native against TS; bad input from both backends and the raw addon. Then the optimizer
- * classes: options, one kernel call per parameter tensor, one state allocation, and a state dict that survives
- * JSON bit for bit (3 steps, save, load into a fresh optimizer, continue = the uninterrupted run).
+ * classes: options, one kernel call per run of adjacent parameters (a whole model: one), one state allocation,
+ * and a state dict that survives JSON bit for bit (3 steps, save, load into a fresh optimizer, continue = the
+ * uninterrupted run).
  */
 import { describe, expect, it } from 'vitest';
 import { getBackend, nativeAvailable, type Backend } from '../src/kernels/backend.js';
@@ -264,20 +265,29 @@ describeBackends('optimizer classes', (backend) => {
     expect(secondOpt.stepCount).toBe(6);
   });
 
-  it.each(OPTIMIZERS)('%s: one kernel call per parameter tensor per step, state in one allocation', (name, make) => {
-    const model = makeModel(backend());
+  it.each(OPTIMIZERS)('%s: one kernel call a step for a whole model, one per run of adjacent parameters for a subset, the same bits as per tensor; state in one allocation', (name, make) => {
     const counts = new Map<string, number>();
-    const counting = Object.fromEntries(Object.entries(model.backend).map(([key, value]) => [key, typeof value === 'function'
+    const counting = (b: Backend) => Object.fromEntries(Object.entries(b).map(([key, value]) => [key, typeof value === 'function'
       ? (...args: unknown[]) => { counts.set(key, (counts.get(key) ?? 0) + 1); return (value as (...a: unknown[]) => unknown)(...args); }
       : value])) as unknown as Backend;
-    const probe = make(model);
-    const optimizer = new (probe.constructor as new (p: Parameter[], o: object) => Optimizer)(model.parameters(), { ...probe.options, backend: counting });
-    optimizer.step();
-    optimizer.step();
     const kernel = { SGD: 'sgdUpdate', Momentum: 'momentumUpdate', Nesterov: 'nesterovUpdate', AdaGrad: 'adagradUpdate', RMSprop: 'rmspropUpdate', Adam: 'adamUpdate' }[name]!;
-    expect(Object.fromEntries(counts)).toEqual({ [kernel]: 2 * model.parameters().length });
-    const total = model.parameters().reduce((n, p) => n + p.value.length, 0);
-    expect(optimizer.state.length).toBe(optimizer.bufferNames.length * total);
+    const run = (parameters: (model: Sequential) => Parameter[][]) => {
+      const model = makeModel(backend());
+      model.grads.set(randomFloat32(model.grads.length, seededRandom(3)));
+      counts.clear();
+      const probe = make(model);
+      const optimizers = parameters(model).map((list) => new (probe.constructor as new (p: Parameter[], o: object) => Optimizer)(list, { ...probe.options, backend: counting(model.backend) }));
+      for (let s = 0; s < 2; s++) for (const o of optimizers) o.step();
+      return { model, optimizers, calls: Object.fromEntries(counts) };
+    };
+    const whole = run((m) => [m.parameters()]);
+    expect(whole.calls).toEqual({ [kernel]: 2 });
+    const total = whole.model.parameters().reduce((n, p) => n + p.value.length, 0);
+    expect(whole.optimizers[0].state.length).toBe(whole.optimizers[0].bufferNames.length * total);
+    const perTensor = run((m) => m.parameters().map((p) => [p]));
+    expect(bits(whole.model.values).equals(bits(perTensor.model.values))).toBe(true);
+    const subset = run((m) => [[0, 2, 3].map((k) => m.parameters()[k])]);
+    expect(subset.calls).toEqual({ [kernel]: 4 }); // runs [0] and [2, 3]
   });
 
   it('takes a model or its parameters with a backend; defaults are torch\'s', () => {

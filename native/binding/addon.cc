@@ -6,12 +6,14 @@ namespace {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   normnet::binding::register_runtime(env, exports);
   normnet::binding::register_gemm(env, exports);
+  normnet::binding::register_linear(env, exports);
   normnet::binding::register_batchnorm(env, exports);
   normnet::binding::register_conv(env, exports);
   normnet::binding::register_pool(env, exports);
   normnet::binding::register_elementwise(env, exports);
   normnet::binding::register_loss(env, exports);
   normnet::binding::register_optim(env, exports);
+  normnet::binding::register_gather(env, exports);
   return exports;
 }
 

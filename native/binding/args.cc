@@ -1,6 +1,7 @@
 #include "binding/args.h"
 
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 namespace normnet::binding {
@@ -17,21 +18,34 @@ std::string js_number(const Napi::Value& value) { return value.ToString().Utf8Va
 }  // namespace
 
 ArgReader::ArgReader(const Napi::CallbackInfo& info, const char* kernel, const char* signature)
-    : info_(info), kernel_(kernel) {
-  std::string rest(signature);
-  for (size_t start = 0; !rest.empty();) {
-    const size_t comma = rest.find(", ", start);
-    names_.push_back(rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 2;
-  }
-  if (info.Length() != names_.size()) {
-    throw_type(env(), kernel_ + ": expected " + std::to_string(names_.size()) + " arguments (" + signature + "), got " +
-                          std::to_string(info.Length()));
+    : info_(info), kernel_(kernel), signature_(signature) {
+  count_ = *signature == '\0' ? 0 : 1;
+  for (const char* p = signature; *p != '\0'; ++p) count_ += *p == ',';
+  if (info.Length() != count_) {
+    throw_type(env(), std::string(kernel_) + ": expected " + std::to_string(count_) + " arguments (" + signature +
+                          "), got " + std::to_string(info.Length()));
   }
 }
 
-std::string ArgReader::prefix(size_t index) const { return kernel_ + ": " + names_[index]; }
+std::string ArgReader::name(size_t index) const {
+  const char* p = signature_;
+  for (size_t i = 0; i < index; ++i) p = std::strchr(p, ',') + 2;
+  return std::string(p, std::strcspn(p, ","));
+}
+
+size_t ArgReader::index_of(const char* wanted) const {
+  const size_t length = std::strlen(wanted);
+  const char* p = signature_;
+  for (size_t i = 0; i < count_; ++i) {
+    const size_t n = std::strcspn(p, ",");
+    if (n == length && std::strncmp(p, wanted, length) == 0) return i;
+    if (p[n] == '\0') break;
+    p += n + 2;
+  }
+  return count_;
+}
+
+std::string ArgReader::prefix(size_t index) const { return std::string(kernel_) + ": " + name(index); }
 
 bool ArgReader::boolean(size_t index) {
   if (!info_[index].IsBoolean()) throw_type(env(), prefix(index) + " must be a boolean");
@@ -71,42 +85,85 @@ uint32_t ArgReader::uint32(size_t index) {
   return static_cast<uint32_t>(value);
 }
 
-Napi::TypedArray ArgReader::typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length,
-                                  const char* shape) {
-  const Napi::Value value = info_[index];
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
+void* ArgReader::typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length,
+                       const char* shape, size_t* out_length) {
+  const napi_value value = info_[index];
+  bool is_typed = false;
+  napi_typedarray_type actual;
+  size_t elements = 0;
+  void* data = nullptr;
+  if (napi_is_typedarray(env(), value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env(), value, &actual, &elements, &data, nullptr, nullptr) != napi_ok ||
+      actual != type) {
     throw_type(env(), prefix(index) + " must be a " + type_name);
   }
-  Napi::TypedArray array = value.As<Napi::TypedArray>();
-  if (static_cast<int64_t>(array.ElementLength()) != length) {
+  if (static_cast<int64_t>(elements) != length) {
     throw_range(env(), prefix(index) + " must have length " + shape + " = " + std::to_string(length) + ", got " +
-                           std::to_string(array.ElementLength()));
+                           std::to_string(elements));
   }
-  const auto begin = reinterpret_cast<uintptr_t>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
-  arrays_.push_back(Seen{names_[index], begin, begin + array.ByteLength()});
-  return array;
+  remember(index, data, elements * 4);  // float32 and int32
+  *out_length = elements;
+  return data;
+}
+
+void ArgReader::remember(size_t index, const void* data, size_t bytes) {
+  // Every binding reads fewer arrays than this; more would only skip their overlap checks, never overrun.
+  if (n_arrays_ < kMaxArrays) {
+    const auto begin = reinterpret_cast<uintptr_t>(data);
+    arrays_[n_arrays_++] = Seen{index, begin, begin + bytes};
+  }
+}
+
+Samples ArgReader::samples(size_t index) {
+  const napi_value value = info_[index];
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t elements = 0;
+  void* data = nullptr;
+  if (napi_is_typedarray(env(), value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env(), value, &type, &elements, &data, nullptr, nullptr) != napi_ok ||
+      (type != napi_uint8_array && type != napi_float32_array)) {
+    throw_type(env(), prefix(index) + " must be a Uint8Array or a Float32Array");
+  }
+  const bool bytes = type == napi_uint8_array;
+  remember(index, data, bytes ? elements : elements * 4);
+  return {data, elements, bytes};
 }
 
 ArrayArg<float> ArgReader::floats(size_t index, int64_t length, const char* shape) {
-  Napi::Float32Array array = typed(index, napi_float32_array, "Float32Array", length, shape).As<Napi::Float32Array>();
-  return {array.Data(), array.ElementLength()};
+  size_t n = 0;
+  float* data = static_cast<float*>(typed(index, napi_float32_array, "Float32Array", length, shape, &n));
+  return {data, n};
+}
+
+ArrayArg<float> ArgReader::optional_floats(size_t index, int64_t length, const char* shape) {
+  if (info_[index].IsNull()) return {nullptr, 0};
+  if (!info_[index].IsTypedArray() || info_[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw_type(env(), prefix(index) + " must be a Float32Array or null");
+  }
+  return floats(index, length, shape);
 }
 
 ArrayArg<int32_t> ArgReader::int32s(size_t index, int64_t length, const char* shape) {
-  Napi::Int32Array array = typed(index, napi_int32_array, "Int32Array", length, shape).As<Napi::Int32Array>();
-  return {array.Data(), array.ElementLength()};
+  size_t n = 0;
+  int32_t* data = static_cast<int32_t*>(typed(index, napi_int32_array, "Int32Array", length, shape, &n));
+  return {data, n};
 }
 
 void ArgReader::no_overlap(std::initializer_list<const char*> outputs) {
   for (const char* out : outputs) {
+    const size_t index = index_of(out);
     const Seen* a = nullptr;
-    for (const Seen& seen : arrays_) {
-      if (seen.name == out) a = &seen;
+    for (size_t i = 0; i < n_arrays_; ++i) {
+      if (arrays_[i].index == index) a = &arrays_[i];
     }
     if (a == nullptr || a->begin == a->end) continue;
-    for (const Seen& b : arrays_) {
+    for (size_t i = 0; i < n_arrays_; ++i) {
+      const Seen& b = arrays_[i];
       if (&b == a || b.begin == b.end) continue;
-      if (a->begin < b.end && b.begin < a->end) throw_range(env(), kernel_ + ": " + out + " must not share memory with " + b.name);
+      if (a->begin < b.end && b.begin < a->end) {
+        throw_range(env(), std::string(kernel_) + ": " + out + " must not share memory with " + name(b.index));
+      }
     }
   }
 }

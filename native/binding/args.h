@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
-#include <vector>
 
 namespace normnet::binding {
 
@@ -19,10 +18,19 @@ struct ArrayArg {
   size_t length;
 };
 
+// Stored samples (gatherScale's x): a Uint8Array (bytes) or a Float32Array of any length.
+struct Samples {
+  const void* data;
+  size_t length;
+  bool bytes;
+};
+
 [[noreturn]] void throw_type(Napi::Env env, const std::string& message);
 [[noreturn]] void throw_range(Napi::Env env, const std::string& message);
 
 // Reads one call's arguments by position; `signature` names them, as in "transA, transB, M, ...".
+// Allocation-free unless it throws: names are cut out of the signature only for a message, and each typed array
+// costs one napi_get_typedarray_info (type, length and data at once), so a call's checks take well under a µs.
 class ArgReader {
  public:
   ArgReader(const Napi::CallbackInfo& info, const char* kernel, const char* signature);
@@ -38,24 +46,36 @@ class ArgReader {
   // A Float32Array / Int32Array of exactly `length` elements; `shape` says how the length is formed ("M*K").
   ArrayArg<float> floats(size_t index, int64_t length, const char* shape);
   ArrayArg<int32_t> int32s(size_t index, int64_t length, const char* shape);
+  // floats(), or {nullptr, 0} for null (an output not wanted, a bias not there).
+  ArrayArg<float> optional_floats(size_t index, int64_t length, const char* shape);
+  // A Uint8Array or a Float32Array of any length.
+  Samples samples(size_t index);
   // Outputs must not share memory with the other arrays of the call.
   void no_overlap(std::initializer_list<const char*> outputs);
 
   Napi::Env env() const { return info_.Env(); }
-  const std::string& kernel() const { return kernel_; }
+  std::string kernel() const { return kernel_; }
 
  private:
+  static constexpr size_t kMaxArrays = 16;
   struct Seen {
-    std::string name;
+    size_t index;
     uintptr_t begin, end;
   };
+  // The name of argument `index`, or of the argument called `name`'s index (signature.size() when absent).
+  std::string name(size_t index) const;
+  size_t index_of(const char* name) const;
   std::string prefix(size_t index) const;
-  Napi::TypedArray typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length, const char* shape);
+  void* typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length, const char* shape,
+              size_t* out_length);
+  void remember(size_t index, const void* data, size_t bytes);
 
   const Napi::CallbackInfo& info_;
-  std::string kernel_;
-  std::vector<std::string> names_;
-  std::vector<Seen> arrays_;
+  const char* kernel_;
+  const char* signature_;
+  size_t count_ = 0;  // arguments named by the signature
+  Seen arrays_[kMaxArrays];
+  size_t n_arrays_ = 0;
 };
 
 // The output size of a convolution or pooling window along one axis; a RangeError when the window does not fit.

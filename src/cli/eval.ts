@@ -23,7 +23,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   const { test } = loadData({ dataset: config.dataset, dataDir: config.dataDir });
   const { model, layout } = buildModel(config, test.sampleShape, test.classes);
   model.loadStateDict(checkpoint.model);
-  const result = await evaluate(model, trainingData(test, layout));
+  const result = await evaluate(model, trainingData(test, layout, model.backend));
   const C = test.classes;
   const matrix = Array.from({ length: C }, (_, r) => Array.from(result.confusion.subarray(r * C, (r + 1) * C)));
   if (json) {

@@ -10,8 +10,11 @@
  * ('nchw'), labels as an Int32Array of class indices or one-hot Float32Array rows (n × classes). Batches are
  * written into a BatchBuffers sized for the largest batch seen; a batch of a size seen before returns the
  * same objects, overwritten, so an epoch allocates nothing after its first batch. The copying itself is the
- * gather kernels in gather.ts.
+ * gather kernels in gather.ts; the pixels move through a backend's gatherScale kernel (`backend` option: the
+ * trainer passes the model's, so a native model takes its batches natively).
  */
+import type { Backend } from '../kernels/backend.js';
+import type { FloatArray } from '../kernels/check.js';
 import type { Tensor } from '../nn/tensor.js';
 import type { Random } from '../util/random.js';
 import { gatherLabels, gatherScale, oneHotRows } from './gather.js';
@@ -33,6 +36,8 @@ export interface BatchOptions {
   oneHot?: boolean;
   /** Buffers to write the batch into; default the dataset's own. */
   out?: BatchBuffers;
+  /** The backend whose gatherScale kernel fills x (the same values from either); default the TypeScript kernel. */
+  backend?: Backend<FloatArray>;
 }
 
 export interface BatchesOptions extends BatchOptions {
@@ -231,6 +236,9 @@ export class Dataset {
     if (typeof oneHot !== 'boolean') throw new TypeError('Dataset.batch: oneHot must be a boolean');
     const out = options.out ?? (this.buffers ??= new BatchBuffers());
     if (!(out instanceof BatchBuffers)) throw new TypeError('Dataset.batch: out must be a BatchBuffers');
+    if (options.backend !== undefined && typeof options.backend?.gatherScale !== 'function') {
+      throw new TypeError('Dataset.batch: backend must be a backend (getBackend())');
+    }
     const D = this.sampleSize;
     const C = this.classes;
     const { batch, indices, local, stored } = out.prepare(n, D, C, this.batchShape(n, layout), oneHot);
@@ -238,7 +246,8 @@ export class Dataset {
     for (let i = 0; i < n; i++) local[i] = source ? this.checkIndex(source[offset + i], offset + i, 'Dataset.batch') : offset + i;
     const rows = this.rows;
     if (rows) for (let i = 0; i < n; i++) stored[i] = rows[local[i]];
-    gatherScale(batch.x.data, this.x, rows ? stored : local, n, D, this.scale);
+    const gather = options.backend?.gatherScale ?? gatherScale;
+    gather(batch.x.data, this.x, rows ? stored : local, n, D, this.scale);
     gatherLabels(indices, this.labels, local, n);
     if (oneHot) oneHotRows(batch.labels as Float32Array, indices, n, C);
     return batch;

@@ -1,7 +1,8 @@
 /**
- * Argument checks shared by both backends, so a bad call fails the same way whichever one serves it: a
- * TypeError for the wrong kind of value, a RangeError for a wrong size or value, each naming the kernel and
- * the argument. The native addon checks again at its boundary (native/binding/args.h) with the same words.
+ * Argument checks of the TypeScript kernels: a TypeError for the wrong kind of value, a RangeError for a wrong
+ * size or value, each naming the kernel and the argument. The native addon makes the same checks in the same
+ * words at its boundary (native/binding/args.h), so a bad call fails the same way whichever backend serves it;
+ * the native backend calls the addon directly, without these.
  */
 export type FloatArray = Float32Array | Float64Array;
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -71,8 +72,30 @@ export class ArgReader {
     return this.typed(index, this.floatType, length, shape) as FloatArray;
   }
 
+  /** floats(), or null (an output not wanted, a bias not there). */
+  optionalFloats(index: number, length: number, shape: string): FloatArray | null {
+    if (this.args[index] === null) return null;
+    if (!(this.args[index] instanceof this.floatType)) throw new TypeError(`${this.prefix(index)} must be a ${this.floatType.name} or null`);
+    return this.floats(index, length, shape);
+  }
+
+  /** A Float32Array whatever the backend's type (data batches are float32 everywhere). */
+  float32s(index: number, length: number, shape: string): Float32Array {
+    return this.typed(index, Float32Array, length, shape) as Float32Array;
+  }
+
   int32s(index: number, length: number, shape: string): Int32Array {
     return this.typed(index, Int32Array, length, shape) as Int32Array;
+  }
+
+  /** Stored samples of any length: a Uint8Array or a Float32Array. */
+  samples(index: number): Uint8Array | Float32Array {
+    const value = this.args[index];
+    if (!(value instanceof Uint8Array) && !(value instanceof Float32Array)) {
+      throw new TypeError(`${this.prefix(index)} must be a Uint8Array or a Float32Array`);
+    }
+    this.arrays.set(this.names[index], value);
+    return value;
   }
 
   private typed(index: number, type: FloatArrayConstructor | Int32ArrayConstructor, length: number, shape: string): ArrayBufferView {
@@ -88,7 +111,8 @@ export class ArgReader {
   /** Outputs must not share memory with other arrays of the call: kernels read inputs after writing outputs. */
   noOverlap(outputs: string[]): void {
     for (const out of outputs) {
-      const a = this.arrays.get(out)!;
+      const a = this.arrays.get(out);
+      if (!a) continue; // a null output
       for (const [name, b] of this.arrays) {
         if (name === out || a.byteLength === 0 || b.byteLength === 0 || a.buffer !== b.buffer) continue;
         if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {

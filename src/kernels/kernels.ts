@@ -15,6 +15,18 @@ export interface Kernels<F extends FloatArray = Float32Array> {
     alpha: number, A: F, B: F, beta: number, C: F): void;
 
   /**
+   * A Linear layer's forward in one call: y (N, out) = x (N, in) * weight^T + bias, weight (out, in) as
+   * torch.nn.Linear; bias null for none.
+   */
+  linearForward(y: F, x: F, weight: F, bias: F | null, N: number, inFeatures: number, outFeatures: number): void;
+  /**
+   * Its backward: dweight += dy^T * x, dbias += the column sums of dy, dx = dy * weight. dx null skips the input
+   * gradient (a first layer); dbias null for a layer without bias.
+   */
+  linearBackward(dx: F | null, dweight: F, dbias: F | null, dy: F, x: F, weight: F,
+    N: number, inFeatures: number, outFeatures: number): void;
+
+  /**
    * Batch Normalization in training over (N, C, S): per channel, the batch mean and biased variance over N*S
    * values normalise x; y = gamma * xhat + beta. Saves the mean and 1/sqrt(var + eps) for backward, and moves
    * the running statistics: running = (1 - momentum) * running + momentum * batch, with the unbiased
@@ -105,19 +117,27 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    */
   adamUpdate(param: F, expAvg: F, expAvgSq: F, grad: F, length: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+
+  /**
+   * A data batch: out[n*D + d] = x[rows[n]*D + d] * scale, formed in double and rounded to float32 (uint8 pixels
+   * with scale 1/255 give exactly value/255). out is float32 on every backend; x holds whole rows of D values,
+   * uint8 or float32, and every rows[n] must be one of them.
+   */
+  gatherScale(out: Float32Array, x: Uint8Array | Float32Array, rows: Int32Array, N: number, D: number, scale: number): void;
 }
 
 export type KernelName = keyof Kernels;
 
 /** Every kernel's name; a test holds both backends (and the addon's exports) to this list. */
 export const KERNEL_NAMES: readonly KernelName[] = [
-  'gemm',
+  'gemm', 'linearForward', 'linearBackward',
   'batchnormForwardTrain', 'batchnormForwardEval', 'batchnormBackward',
   'im2col', 'col2im', 'convBiasForward', 'convBiasBackward',
   'maxpoolForward', 'maxpoolBackward',
   'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
   'softmaxCrossEntropyForward', 'softmaxCrossEntropyBackward',
   'sgdUpdate', 'momentumUpdate', 'nesterovUpdate', 'adagradUpdate', 'rmspropUpdate', 'adamUpdate',
+  'gatherScale',
 ];
 
 type Check = (args: ArrayLike<unknown>, floats: FloatArrayConstructor) => void;
@@ -150,6 +170,26 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.number(8);
     r.floats(9, M * N, 'M*N');
     r.noOverlap(['C']);
+  },
+  linearForward(args, floats) {
+    const r = new ArgReader('linearForward', args, 'y, x, weight, bias, N, inFeatures, outFeatures', floats);
+    const [N, I, O] = [r.int(4), r.int(5), r.int(6)];
+    r.floats(0, N * O, 'N*outFeatures');
+    r.floats(1, N * I, 'N*inFeatures');
+    r.floats(2, O * I, 'outFeatures*inFeatures');
+    r.optionalFloats(3, O, 'outFeatures');
+    r.noOverlap(['y']);
+  },
+  linearBackward(args, floats) {
+    const r = new ArgReader('linearBackward', args, 'dx, dweight, dbias, dy, x, weight, N, inFeatures, outFeatures', floats);
+    const [N, I, O] = [r.int(6), r.int(7), r.int(8)];
+    r.optionalFloats(0, N * I, 'N*inFeatures');
+    r.floats(1, O * I, 'outFeatures*inFeatures');
+    r.optionalFloats(2, O, 'outFeatures');
+    r.floats(3, N * O, 'N*outFeatures');
+    r.floats(4, N * I, 'N*inFeatures');
+    r.floats(5, O * I, 'outFeatures*inFeatures');
+    r.noOverlap(['dx', 'dweight', 'dbias']);
   },
   batchnormForwardTrain(args, floats) {
     const r = new ArgReader('batchnormForwardTrain', args,
@@ -271,6 +311,21 @@ const CHECKS: { [K in KernelName]: Check } = {
     ['rate', 'unit', 'rate', 'rate']),
   adamUpdate: update('adamUpdate', 'param, expAvg, expAvgSq, grad, length, lr, beta1, beta2, eps, weightDecay, step', 4,
     ['rate', 'beta', 'beta', 'rate', 'rate', 'step']),
+  gatherScale(args, floats) {
+    const r = new ArgReader('gatherScale', args, 'out, x, rows, N, D, scale', floats);
+    const [N, D] = [r.int(3), r.int(4)];
+    r.number(5);
+    r.float32s(0, N * D, 'N*D');
+    const x = r.samples(1);
+    const rows = r.int32s(2, N, 'N');
+    const stored = D === 0 ? 0 : Math.floor(x.length / D);
+    for (let n = 0; D > 0 && n < N; n++) {
+      if (!(rows[n] >= 0 && rows[n] < stored)) {
+        throw new RangeError(`gatherScale: rows[${n}] = ${rows[n]} is not a row of x in [0, x.length/D = ${stored})`);
+      }
+    }
+    r.noOverlap(['out']);
+  },
 };
 
 /** out = f(in) over `length` values. */
@@ -321,7 +376,7 @@ function update(kernel: string, signature: string, arrays: number, scalars: Scal
   };
 }
 
-/** Puts the shared argument checks in front of each kernel of an implementation. */
+/** Puts the argument checks in front of each kernel of a TS implementation (the addon checks its own). */
 export function withChecks<F extends FloatArray>(impl: Kernels<F>, floats: FloatArrayConstructor): Kernels<F> {
   const checked = {} as Record<KernelName, (...args: unknown[]) => unknown>;
   for (const name of KERNEL_NAMES) {

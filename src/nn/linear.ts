@@ -1,7 +1,7 @@
 /**
  * Linear(in, out): y = x * weight^T + bias, x (N, in), weight (out, in), bias (out), as torch.nn.Linear.
- *   forward   y = gemm(x, weight^T) + ones(N) * bias^T
- *   backward  dweight += dy^T * x,  dbias += dy^T * ones(N),  dx = dy * weight
+ *   forward   y = x * weight^T + bias                                  one linearForward call
+ *   backward  dweight += dy^T * x,  dbias += sum of dy's rows,  dx = dy * weight    one linearBackward call
  */
 import type { FloatArray } from '../kernels/check.js';
 import { checkInit, initBias, initWeight, type Init } from './init.js';
@@ -67,14 +67,8 @@ export class Linear extends Layer {
   forward(x: Tensor): Tensor {
     const shape = this.outputShape(x.shape);
     const N = shape[0];
-    const { backend } = this.ctx;
     const y = this.workspace.floats('y', N * this.outFeatures);
-    let beta = 0;
-    if (this.biasValues) {
-      backend.gemm(false, false, N, this.outFeatures, 1, 1, this.ones(N), this.biasValues, 0, y);
-      beta = 1;
-    }
-    backend.gemm(false, true, N, this.outFeatures, this.inFeatures, 1, x.data, this.weightValues, beta, y);
+    this.ctx.backend.linearForward(y, x.data, this.weightValues, this.biasValues ?? null, N, this.inFeatures, this.outFeatures);
     this.x = x;
     return { data: y, shape };
   }
@@ -83,19 +77,9 @@ export class Linear extends Layer {
     const x = this.x;
     if (!x) throw new Error(`${this.describe()}: backward before forward`);
     const N = x.shape[0];
-    const { backend } = this.ctx;
-    backend.gemm(true, false, this.outFeatures, this.inFeatures, N, 1, dy.data, x.data, 1, this.weightGrad);
-    if (this.biasGrad) backend.gemm(true, false, 1, this.outFeatures, N, 1, this.ones(N), dy.data, 1, this.biasGrad);
-    if (!needDx) return undefined;
-    const dx = this.workspace.floats('dx', N * this.inFeatures);
-    backend.gemm(false, false, N, this.inFeatures, this.outFeatures, 1, dy.data, this.weightValues, 0, dx);
-    return { data: dx, shape: x.shape };
-  }
-
-  /** A column of N ones: the bias enters and leaves through GEMM as a rank-1 product. */
-  private ones(N: number): FloatArray {
-    const ones = this.workspace.floats('ones', N);
-    if (ones[N - 1] !== 1) ones.fill(1);
-    return ones;
+    const dx = needDx ? this.workspace.floats('dx', N * this.inFeatures) : null;
+    this.ctx.backend.linearBackward(dx, this.weightGrad, this.biasGrad ?? null, dy.data, x.data, this.weightValues,
+      N, this.inFeatures, this.outFeatures);
+    return dx ? { data: dx, shape: x.shape } : undefined;
   }
 }

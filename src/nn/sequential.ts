@@ -49,7 +49,7 @@ export class Sequential {
   readonly checkFinite: boolean;
   readonly random: Random;
   training = true;
-  /** All parameters and buffers, and all gradients: one allocation each. */
+  /** All parameters then all buffers, and all gradients (in parameter order): one allocation each. */
   readonly values: FloatArray;
   readonly grads: FloatArray;
   private readonly entries: Entry[] = [];
@@ -72,17 +72,23 @@ export class Sequential {
     this.one = new floatType([1]);
 
     const specs = layers.flatMap((layer, i) => layer.tensors().map((spec) => ({ layer, i, spec })));
+    const parameterCount = specs.filter((s) => s.spec.kind === 'parameter').reduce((n, s) => n + sizeOf(s.spec.shape), 0);
     this.values = new floatType(specs.reduce((n, s) => n + sizeOf(s.spec.shape), 0));
-    this.grads = new floatType(specs.filter((s) => s.spec.kind === 'parameter').reduce((n, s) => n + sizeOf(s.spec.shape), 0));
+    this.grads = new floatType(parameterCount);
+    // Parameters first, in order, then the buffers: the values of all parameters are one run, as are their
+    // gradients, so an optimizer updates the whole model in one kernel call.
     let at = 0;
-    let gradAt = 0;
+    let bufferAt = parameterCount;
     for (const { layer, i, spec } of specs) {
       const length = sizeOf(spec.shape);
-      const entry: Entry = { key: `${i}.${spec.name}`, layer, spec, value: this.values.subarray(at, at + length) };
-      at += length;
-      if (spec.kind === 'parameter') {
-        entry.grad = this.grads.subarray(gradAt, gradAt + length);
-        gradAt += length;
+      const parameter = spec.kind === 'parameter';
+      const start = parameter ? at : bufferAt;
+      const entry: Entry = { key: `${i}.${spec.name}`, layer, spec, value: this.values.subarray(start, start + length) };
+      if (parameter) {
+        entry.grad = this.grads.subarray(at, at + length);
+        at += length;
+      } else {
+        bufferAt += length;
       }
       spec.init(entry.value, this.random);
       this.entries.push(entry);

@@ -6,7 +6,7 @@
  */
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
-import { Optimizer, type OptimizerOptions, type ParameterSource } from './optimizer.js';
+import { Optimizer, type Tensors, type OptimizerOptions, type ParameterSource } from './optimizer.js';
 
 export interface AdaGradOptions extends OptimizerOptions {
   /** Default 0.01. */
@@ -33,7 +33,7 @@ export class AdaGrad extends Optimizer<Resolved> {
     this.state.fill(this.options.initialAccumulatorValue);
   }
 
-  protected update(p: Parameter, [sum]: FloatArray[], step: number, o: Resolved): void {
+  protected update(p: Tensors, [sum]: FloatArray[], step: number, o: Resolved): void {
     this.backend.adagradUpdate(p.value, sum, p.grad, p.value.length, o.lr, o.lrDecay, o.eps, o.weightDecay, step);
   }
 }

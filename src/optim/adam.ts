@@ -8,7 +8,7 @@
  */
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
-import { Optimizer, type OptimizerOptions, type ParameterSource } from './optimizer.js';
+import { Optimizer, type Tensors, type OptimizerOptions, type ParameterSource } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerOptions {
   /** Default 0.001. */
@@ -34,7 +34,7 @@ export class Adam extends Optimizer<Resolved> {
     }, ['expAvg', 'expAvgSq']);
   }
 
-  protected update(p: Parameter, [expAvg, expAvgSq]: FloatArray[], step: number, o: Resolved): void {
+  protected update(p: Tensors, [expAvg, expAvgSq]: FloatArray[], step: number, o: Resolved): void {
     this.backend.adamUpdate(p.value, expAvg, expAvgSq, p.grad, p.value.length, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, step);
   }
 }

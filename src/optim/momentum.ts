@@ -7,7 +7,7 @@
  */
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
-import { Optimizer, type OptimizerOptions, type ParameterSource } from './optimizer.js';
+import { Optimizer, type Tensors, type OptimizerOptions, type ParameterSource } from './optimizer.js';
 
 export interface MomentumOptions extends OptimizerOptions {
   /** Required. */
@@ -30,7 +30,7 @@ export class Momentum extends Optimizer<Resolved> {
     }, ['velocity']);
   }
 
-  protected update(p: Parameter, [velocity]: FloatArray[], step: number, o: Resolved): void {
+  protected update(p: Tensors, [velocity]: FloatArray[], step: number, o: Resolved): void {
     this.backend.momentumUpdate(p.value, velocity, p.grad, p.value.length, o.lr, o.momentum, o.dampening, o.weightDecay, step);
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
-import { Optimizer, type OptimizerOptions, type ParameterSource } from './optimizer.js';
+import { Optimizer, type Tensors, type OptimizerOptions, type ParameterSource } from './optimizer.js';
 
 export interface NesterovOptions extends OptimizerOptions {
   /** Required. */
@@ -29,7 +29,7 @@ export class Nesterov extends Optimizer<Resolved> {
     }, ['velocity']);
   }
 
-  protected update(p: Parameter, [velocity]: FloatArray[], step: number, o: Resolved): void {
+  protected update(p: Tensors, [velocity]: FloatArray[], step: number, o: Resolved): void {
     this.backend.nesterovUpdate(p.value, velocity, p.grad, p.value.length, o.lr, o.momentum, o.weightDecay, step);
   }
 }

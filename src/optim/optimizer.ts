@@ -1,6 +1,9 @@
 /**
  * The optimizers' shared base: torch.optim's rules (PyTorch 1.13) over a model's parameters, each step one fused
- * backend kernel call per parameter tensor (src/kernels/ts/optim.ts gives the formulas). An optimizer holds:
+ * backend kernel call per run of parameters adjacent in memory (src/kernels/ts/optim.ts gives the formulas). Every
+ * rule is elementwise with the same scalars for every parameter of the group, so updating a run at once is the
+ * same arithmetic as updating its tensors one by one; Sequential lays its parameters (and their gradients) out
+ * back to back, so a model's whole step is one call. An optimizer holds:
  *
  *   parameters  the {name, shape, value, grad} views of the model (Sequential.parameters()); value is updated in
  *               place from grad, which is only read (the trainer zeroes it);
@@ -106,9 +109,10 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
   readonly type: string;
   readonly backend: Backend<FloatArray>;
   readonly parameters: readonly Parameter[];
-  /** All optimizer state, one allocation: buffer kind b of parameter k is views[k][b]. */
+  /** All optimizer state, one allocation: buffer kind b of parameter k at (b * total + offset_k). */
   readonly state: FloatArray;
-  protected readonly views: FloatArray[][];
+  /** Parameters adjacent in memory (values, gradients and so state), merged: what one kernel call updates. */
+  private readonly runs: Run[];
   private opts: O;
   private steps = 0;
 
@@ -145,13 +149,21 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
     const total = this.parameters.reduce((n, p) => n + p.value.length, 0);
     const floatType = this.backend.dtype === 'float64' ? Float64Array : Float32Array;
     this.state = new floatType(bufferNames.length * total);
-    this.views = [];
+    const merged: (Tensors & { offset: number })[] = [];
     let offset = 0;
     for (const p of this.parameters) {
-      const n = p.value.length;
-      this.views.push(bufferNames.map((_, b) => this.state.subarray(b * total + offset, b * total + offset + n)));
-      offset += n;
+      const last = merged[merged.length - 1];
+      if (last && follows(last.value, p.value) && follows(last.grad, p.grad)) {
+        last.value = extend(last.value, p.value.length);
+        last.grad = extend(last.grad, p.grad.length);
+      } else {
+        merged.push({ value: p.value, grad: p.grad, offset });
+      }
+      offset += p.value.length;
     }
+    this.runs = merged.map(({ value, grad, offset: at }) => ({
+      value, grad, state: bufferNames.map((_, b) => this.state.subarray(b * total + at, b * total + at + value.length)),
+    }));
   }
 
   /** The hyper-parameters, defaults included (a copy). */
@@ -173,22 +185,25 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
     return this.steps;
   }
 
-  /** One update of every parameter from its gradient: one fused kernel call per parameter tensor. */
+  /** One update of every parameter from its gradient: one fused kernel call per run of adjacent parameters. */
   step(): void {
     if (this.steps >= MAX_STEP) throw new RangeError(`${this.type}: step count ${this.steps} reached 2^31 - 1`);
     const step = this.steps + 1;
     const options = this.opts;
-    for (let k = 0; k < this.parameters.length; k++) this.update(this.parameters[k], this.views[k], step, options);
+    for (const run of this.runs) this.update(run, run.state, step, options);
     this.steps = step;
   }
 
   /** Zeroes the gradients of the parameters this optimizer holds. */
   zeroGrad(): void {
-    for (const p of this.parameters) p.grad.fill(0);
+    for (const run of this.runs) run.grad.fill(0);
   }
 
-  /** The kernel call for one parameter tensor; `state` are its buffers in bufferNames order, `step` counts from 1. */
-  protected abstract update(p: Parameter, state: FloatArray[], step: number, options: O): void;
+  /**
+   * The kernel call for one run of parameters (value and grad of equal length); `state` are its buffers in
+   * bufferNames order, `step` counts from 1.
+   */
+  protected abstract update(p: Tensors, state: FloatArray[], step: number, options: O): void;
 
   stateDict(): OptimizerState {
     const total = this.state.length / Math.max(this.bufferNames.length, 1);
@@ -273,6 +288,28 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
     this.opts = options;
     this.steps = state.step;
   }
+}
+
+/** What an update reads and writes: a parameter's (or a run of them) values and gradients. */
+export interface Tensors {
+  value: FloatArray;
+  grad: FloatArray;
+}
+
+interface Run extends Tensors {
+  /** The run's view of each state buffer kind. */
+  state: FloatArray[];
+}
+
+/** b starts where a ends, in the same buffer. */
+function follows(a: FloatArray, b: FloatArray): boolean {
+  return a.buffer === b.buffer && a.constructor === b.constructor && a.byteOffset + a.byteLength === b.byteOffset;
+}
+
+/** a, lengthened by `length` values of its buffer. */
+function extend(a: FloatArray, length: number): FloatArray {
+  const type = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
+  return new type(a.buffer as ArrayBuffer, a.byteOffset, a.length + length);
 }
 
 function checkParameters(type: string, parameters: readonly Parameter[], backend: Backend<FloatArray>): Parameter[] {

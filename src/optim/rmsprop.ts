@@ -5,7 +5,7 @@
  */
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
-import { Optimizer, type OptimizerOptions, type ParameterSource } from './optimizer.js';
+import { Optimizer, type Tensors, type OptimizerOptions, type ParameterSource } from './optimizer.js';
 
 export interface RMSpropOptions extends OptimizerOptions {
   /** Default 0.01. */
@@ -28,7 +28,7 @@ export class RMSprop extends Optimizer<Resolved> {
     }, ['squareAvg']);
   }
 
-  protected update(p: Parameter, [squareAvg]: FloatArray[], _step: number, o: Resolved): void {
+  protected update(p: Tensors, [squareAvg]: FloatArray[], _step: number, o: Resolved): void {
     this.backend.rmspropUpdate(p.value, squareAvg, p.grad, p.value.length, o.lr, o.alpha, o.eps, o.weightDecay);
   }
 }

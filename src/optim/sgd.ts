@@ -4,7 +4,7 @@
  */
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
-import { Optimizer, type OptimizerOptions, type ParameterSource } from './optimizer.js';
+import { Optimizer, type Tensors, type OptimizerOptions, type ParameterSource } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
   /** Required. */
@@ -18,7 +18,7 @@ export class SGD extends Optimizer<Resolved> {
     super('SGD', source, options, { lr: { rule: 'rate' }, weightDecay: { rule: 'rate', default: 0 } }, []);
   }
 
-  protected update(p: Parameter, _state: FloatArray[], _step: number, o: Resolved): void {
+  protected update(p: Tensors, _state: FloatArray[], _step: number, o: Resolved): void {
     this.backend.sgdUpdate(p.value, p.grad, p.value.length, o.lr, o.weightDecay);
   }
 }

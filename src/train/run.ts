@@ -4,6 +4,8 @@
  * configuration. DEFAULT_CONFIG is what `normnet train` does with no flags: an MLP with BatchNorm on MNIST.
  */
 import type { Dataset } from '../data/dataset.js';
+import type { Backend } from '../kernels/backend.js';
+import type { FloatArray } from '../kernels/check.js';
 import { loadFashionMnist } from '../data/fashion.js';
 import { loadMnist } from '../data/mnist.js';
 import type { Init } from '../nn/init.js';
@@ -77,12 +79,12 @@ export function loadData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'trainL
   return { train, test: data.test };
 }
 
-/** A dataset as training reads it, batches laid out for the model's first layer. */
-export function trainingData(dataset: Dataset, layout: 'flat' | 'nchw'): TrainingData {
+/** A dataset as training reads it, batches laid out for the model's first layer (gathered by `backend`'s kernel). */
+export function trainingData(dataset: Dataset, layout: 'flat' | 'nchw', backend?: Backend<FloatArray>): TrainingData {
   return {
     length: dataset.length,
     classes: dataset.classes,
-    batch: (indices) => dataset.batch(indices, { layout }) as { x: { data: Float32Array; shape: readonly number[] }; labels: Int32Array },
+    batch: (indices) => dataset.batch(indices, { layout, backend }) as { x: { data: Float32Array; shape: readonly number[] }; labels: Int32Array },
   };
 }
 
@@ -129,8 +131,8 @@ export function buildRun(config: RunConfig): Run {
   const name = config.layers ? 'custom model' : config.model === 'cnn' ? 'CNN' : `MLP ${[...config.hidden].join('-')}`;
   return {
     model, optimizer,
-    train: trainingData(train, layout),
-    test: trainingData(test, layout),
+    train: trainingData(train, layout, model.backend),
+    test: trainingData(test, layout, model.backend),
     describe: `${name}${config.batchnorm && !config.layers ? ' with BatchNorm' : ''}, ${config.optimizer}`,
   };
 }

@@ -101,8 +101,11 @@ void split(int parts, int64_t units, F&& fn) {
   });
 }
 
-// Below this many multiply-adds a second thread costs about what it saves (measured: none gained at 100^3, 1M).
-constexpr int64_t kMinParallelMacs = int64_t{1} << 21;
+// Below this many multiply-adds a second thread costs about what it saves. Measured in the MLP's training loop,
+// where each product follows single-threaded work and finds the workers asleep: no gain at 100^3 (1M), none at the
+// 784 -> 100 layer's 100 x 100 x 784 and 100 x 784 x 100 (7.8M; ~1.07 ms a step either way), and slower with 2
+// threads when another process holds a core. Back-to-back calls in bench:gemm gain there; training does not.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 23;
 
 // The loop nest above on `threads` threads sharing each packed B panel.
 void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,

@@ -7,17 +7,21 @@ import type { Kernels } from '../kernels.js';
 import * as batchnorm from './batchnorm.js';
 import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
+import { gatherScale } from './gather.js';
 import { gemm } from './gemm.js';
+import * as linear from './linear.js';
 import * as loss from './loss.js';
 import * as optim from './optim.js';
 import * as pool from './pool.js';
 
 export const tsKernels: Kernels<FloatArray> = {
   gemm,
+  ...linear,
   ...batchnorm,
   ...conv,
   ...pool,
   ...elementwise,
   ...loss,
   ...optim,
+  gatherScale,
 };

@@ -1,0 +1,42 @@
+// gatherScale(out, x, rows, N, D, scale) (src/kernels/kernels.ts documents it). Arguments are checked exactly as
+// the TS CHECKS, in the same order and words; every row is range-checked before the kernel reads it.
+#include <string>
+
+#include "binding/args.h"
+#include "binding/register.h"
+#include "kernels/gather.h"
+
+namespace normnet::binding {
+
+namespace {
+
+Napi::Value gather_scale(const Napi::CallbackInfo& info) {
+  ArgReader r(info, "gatherScale", "out, x, rows, N, D, scale");
+  const int64_t N = r.integer(3), D = r.integer(4);
+  const double scale = r.number(5);
+  const auto out = r.floats(0, N * D, "N*D");
+  const Samples x = r.samples(1);
+  const auto rows = r.int32s(2, N, "N");
+  const int64_t stored = D == 0 ? 0 : static_cast<int64_t>(x.length) / D;
+  for (int64_t n = 0; D > 0 && n < N; ++n) {
+    if (!(rows.data[n] >= 0 && rows.data[n] < stored)) {
+      throw_range(info.Env(), "gatherScale: rows[" + std::to_string(n) + "] = " + std::to_string(rows.data[n]) +
+                                  " is not a row of x in [0, x.length/D = " + std::to_string(stored) + ")");
+    }
+  }
+  r.no_overlap({"out"});
+  if (x.bytes) {
+    normnet::gather_scale(out.data, static_cast<const uint8_t*>(x.data), rows.data, N, D, scale);
+  } else {
+    normnet::gather_scale(out.data, static_cast<const float*>(x.data), rows.data, N, D, scale);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_gather(Napi::Env env, Napi::Object exports) {
+  exports.Set("gatherScale", Napi::Function::New(env, gather_scale, "gatherScale"));
+}
+
+}  // namespace normnet::binding

@@ -1,0 +1,320 @@
+// Batch Normalization, AVX2 + FMA path: the algorithm of batchnorm.cc (sums in double, two-pass variance),
+// vectorized two ways.
+//   S == 1 (BatchNorm1d, x is N rows of C): channels are contiguous, so the sums run down the rows with one
+//          lane per channel, 16 channels at a time, and each block of channels is finished (normalized, or its
+//          dx written) while its rows are still in L1. A strided walk per channel would touch every row once
+//          per channel.
+//   S > 1  (BatchNorm2d): each (n, c) plane is a contiguous run of S values, summed 8 lanes at a time.
+// Float results differ from the generic path only in rounding (FMA, summation order). As in the GEMM's ISA
+// files, everything here is in an anonymous namespace and no shared inline code is included, so the linker
+// cannot pick an AVX2 copy of a common function for the whole library; the thread split is batchnorm.cc's.
+#include <immintrin.h>
+
+#include <cmath>
+#include <type_traits>
+
+#include "kernels/batchnorm.h"
+
+namespace normnet::batchnorm_detail {
+
+namespace {
+
+constexpr int kBlock = 16;  // channels per block on the S == 1 path: 4 double vectors per sum
+
+inline __m256d widen(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+
+inline double hsum(__m256d v) {
+  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+// The per-channel statistics once the sums are known: saved mean and 1/std, running statistics.
+inline void finish_stats(int64_t c, double mean, double variance, double count, double momentum, double eps,
+                         float* save_mean, float* save_inv_std, float* running_mean, float* running_var) {
+  save_mean[c] = static_cast<float>(mean);
+  save_inv_std[c] = static_cast<float>(1 / std::sqrt(variance + eps));
+  running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean);
+  running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
+}
+
+// y = x * scale + shift over the channels [c, c + w) of N rows (w <= kBlock), from per-channel scale and shift.
+void affine_rows(float* y, const float* x, const float* scale, const float* shift, int64_t N, int64_t C, int64_t c,
+                 int w) {
+  const int full = w / 8 * 8;
+  __m256 sc[2], sh[2];
+  for (int v = 0; v < full / 8; ++v) sc[v] = _mm256_loadu_ps(scale + 8 * v), sh[v] = _mm256_loadu_ps(shift + 8 * v);
+  for (int64_t n = 0; n < N; ++n) {
+    const float* xr = x + n * C + c;
+    float* yr = y + n * C + c;
+    for (int v = 0; v < full / 8; ++v) _mm256_storeu_ps(yr + 8 * v, _mm256_fmadd_ps(_mm256_loadu_ps(xr + 8 * v), sc[v], sh[v]));
+    for (int j = full; j < w; ++j) yr[j] = xr[j] * scale[j] + shift[j];
+  }
+}
+
+// Forward-train statistics of channels [c, c + 4V) of N rows, S == 1.
+template <int V>
+void row_moments(const float* x, int64_t N, int64_t C, int64_t c, double* mean, double* variance) {
+  const double count = static_cast<double>(N);
+  __m256d sum[V], sq[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) sum[v] = sq[v] = _mm256_setzero_pd();
+  for (int64_t n = 0; n < N; ++n) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) sum[v] = _mm256_add_pd(sum[v], widen(x + n * C + c + 4 * v));
+  }
+  __m256d m[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) m[v] = _mm256_div_pd(sum[v], _mm256_set1_pd(count));
+  for (int64_t n = 0; n < N; ++n) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      const __m256d d = _mm256_sub_pd(widen(x + n * C + c + 4 * v), m[v]);
+      sq[v] = _mm256_fmadd_pd(d, d, sq[v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    _mm256_storeu_pd(mean + 4 * v, m[v]);
+    _mm256_storeu_pd(variance + 4 * v, _mm256_div_pd(sq[v], _mm256_set1_pd(count)));
+  }
+}
+
+// Backward sums of channels [c, c + 4V) of N rows, S == 1: sum(dy), sum(dy * (x - mean)).
+template <int V>
+void row_gradient_sums(const float* dy, const float* x, const float* save_mean, int64_t N, int64_t C, int64_t c,
+                       double* sum_dy, double* sum_dy_xc) {
+  __m256d a[V], b[V], m[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    a[v] = b[v] = _mm256_setzero_pd();
+    m[v] = widen(save_mean + c + 4 * v);
+  }
+  for (int64_t n = 0; n < N; ++n) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      const __m256d g = widen(dy + n * C + c + 4 * v);
+      a[v] = _mm256_add_pd(a[v], g);
+      b[v] = _mm256_fmadd_pd(g, _mm256_sub_pd(widen(x + n * C + c + 4 * v), m[v]), b[v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    _mm256_storeu_pd(sum_dy + 4 * v, a[v]);
+    _mm256_storeu_pd(sum_dy_xc + 4 * v, b[v]);
+  }
+}
+
+// Runs block(c, w) over channels [c0, c1) in blocks of kBlock, then of 4, then single channels; block fills
+// per-channel double results for its w channels through `sums4` (4V-wide) or `sums1` (one channel).
+template <class Sums4, class Sums1, class Finish>
+void by_blocks(int64_t c0, int64_t c1, Sums4&& sums4, Sums1&& sums1, Finish&& finish) {
+  double p[kBlock], q[kBlock];
+  int64_t c = c0;
+  for (; c + kBlock <= c1; c += kBlock) {
+    sums4(std::integral_constant<int, kBlock / 4>{}, c, p, q);
+    finish(c, kBlock, p, q);
+  }
+  for (; c + 4 <= c1; c += 4) {
+    sums4(std::integral_constant<int, 1>{}, c, p, q);
+    finish(c, 4, p, q);
+  }
+  for (; c < c1; ++c) {
+    sums1(c, p, q);
+    finish(c, 1, p, q);
+  }
+}
+
+// Over one contiguous run of S values (S > 1 path).
+inline double run_sum(const float* x, int64_t S) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  int64_t s = 0;
+  for (; s + 8 <= S; s += 8) a0 = _mm256_add_pd(a0, widen(x + s)), a1 = _mm256_add_pd(a1, widen(x + s + 4));
+  double t = hsum(_mm256_add_pd(a0, a1));
+  for (; s < S; ++s) t += x[s];
+  return t;
+}
+
+inline double run_squares(const float* x, int64_t S, double mean) {
+  const __m256d m = _mm256_set1_pd(mean);
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  int64_t s = 0;
+  for (; s + 8 <= S; s += 8) {
+    const __m256d d0 = _mm256_sub_pd(widen(x + s), m), d1 = _mm256_sub_pd(widen(x + s + 4), m);
+    a0 = _mm256_fmadd_pd(d0, d0, a0);
+    a1 = _mm256_fmadd_pd(d1, d1, a1);
+  }
+  double t = hsum(_mm256_add_pd(a0, a1));
+  for (; s < S; ++s) t += (x[s] - mean) * (x[s] - mean);
+  return t;
+}
+
+inline void run_gradient_sums(const float* dy, const float* x, int64_t S, double mean, double& sum_dy, double& sum_dy_xc) {
+  const __m256d m = _mm256_set1_pd(mean);
+  __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
+  int64_t s = 0;
+  for (; s + 4 <= S; s += 4) {
+    const __m256d g = widen(dy + s);
+    a = _mm256_add_pd(a, g);
+    b = _mm256_fmadd_pd(g, _mm256_sub_pd(widen(x + s), m), b);
+  }
+  double ta = hsum(a), tb = hsum(b);
+  for (; s < S; ++s) ta += dy[s], tb += static_cast<double>(dy[s]) * (x[s] - mean);
+  sum_dy += ta;
+  sum_dy_xc += tb;
+}
+
+inline void run_affine(float* y, const float* x, int64_t S, float scale, float shift) {
+  const __m256 sc = _mm256_set1_ps(scale), sh = _mm256_set1_ps(shift);
+  int64_t s = 0;
+  for (; s + 8 <= S; s += 8) _mm256_storeu_ps(y + s, _mm256_fmadd_ps(_mm256_loadu_ps(x + s), sc, sh));
+  for (; s < S; ++s) y[s] = x[s] * scale + shift;
+}
+
+// dx = k * (dy - mean_dy - xhat * mean_dy_xhat), xhat = (x - mean) * inv_std, over one run of S values.
+inline void run_dx(float* dx, const float* dy, const float* x, int64_t S, float k, float mean_dy, float mean_dy_xhat,
+                   float mean, float inv_std) {
+  const __m256 vk = _mm256_set1_ps(k), vmdy = _mm256_set1_ps(mean_dy), vmdx = _mm256_set1_ps(mean_dy_xhat);
+  const __m256 vm = _mm256_set1_ps(mean), vi = _mm256_set1_ps(inv_std);
+  int64_t s = 0;
+  for (; s + 8 <= S; s += 8) {
+    const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + s), vm), vi);
+    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(dy + s), vmdy), _mm256_mul_ps(xhat, vmdx));
+    _mm256_storeu_ps(dx + s, _mm256_mul_ps(vk, t));
+  }
+  for (; s < S; ++s) {
+    const float xhat = (x[s] - mean) * inv_std;
+    dx[s] = k * (dy[s] - mean_dy - xhat * mean_dy_xhat);
+  }
+}
+
+// scale = gamma * inv_std and shift = beta - mean * scale, as the generic path forms them (in double, then float).
+inline void scale_shift(float gamma, float beta, float mean, float inv_std, float& fscale, float& shift) {
+  const double scale = static_cast<double>(gamma) * inv_std;
+  fscale = static_cast<float>(scale);
+  shift = static_cast<float>(beta - mean * scale);
+}
+
+// The backward per-channel constants from the sums; also adds into dgamma and dbeta.
+struct DxConstants {
+  float k, mean_dy, mean_dy_xhat;
+};
+inline DxConstants finish_gradients(int64_t c, double sum_dy, double sum_dy_xc, double count, const float* save_inv_std,
+                                    const float* gamma, float* dgamma, float* dbeta) {
+  const double inv_std = save_inv_std[c];
+  const double sum_dy_xhat = sum_dy_xc * inv_std;
+  dbeta[c] += static_cast<float>(sum_dy);
+  dgamma[c] += static_cast<float>(sum_dy_xhat);
+  return {static_cast<float>(gamma[c] * inv_std), static_cast<float>(sum_dy / count),
+          static_cast<float>(sum_dy_xhat / count)};
+}
+
+}  // namespace
+
+void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
+                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                        double momentum, double eps, int64_t c0, int64_t c1) {
+  const double count = static_cast<double>(N * S);
+  if (S == 1) {
+    by_blocks(
+        c0, c1, [&](auto V, int64_t c, double* mean, double* var) { row_moments<V()>(x, N, C, c, mean, var); },
+        [&](int64_t c, double* mean, double* var) {
+          double sum = 0, sq = 0;
+          for (int64_t n = 0; n < N; ++n) sum += x[n * C + c];
+          mean[0] = sum / count;
+          for (int64_t n = 0; n < N; ++n) sq += (x[n * C + c] - mean[0]) * (x[n * C + c] - mean[0]);
+          var[0] = sq / count;
+        },
+        [&](int64_t c, int w, const double* mean, const double* var) {
+          float scale[kBlock], shift[kBlock];
+          for (int j = 0; j < w; ++j) {
+            finish_stats(c + j, mean[j], var[j], count, momentum, eps, save_mean, save_inv_std, running_mean, running_var);
+            scale_shift(gamma[c + j], beta[c + j], save_mean[c + j], save_inv_std[c + j], scale[j], shift[j]);
+          }
+          affine_rows(y, x, scale, shift, N, C, c, w);
+        });
+    return;
+  }
+  for (int64_t c = c0; c < c1; ++c) {
+    double sum = 0, sq = 0;
+    for (int64_t n = 0; n < N; ++n) sum += run_sum(x + (n * C + c) * S, S);
+    const double mean = sum / count;
+    for (int64_t n = 0; n < N; ++n) sq += run_squares(x + (n * C + c) * S, S, mean);
+    finish_stats(c, mean, sq / count, count, momentum, eps, save_mean, save_inv_std, running_mean, running_var);
+    float scale, shift;
+    scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale, shift);
+    for (int64_t n = 0; n < N; ++n) run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale, shift);
+  }
+}
+
+void forward_eval_avx2(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, int64_t c0, int64_t c1) {
+  for (int64_t c = c0; c < c1; c += kBlock) {
+    const int w = static_cast<int>(c1 - c < kBlock ? c1 - c : kBlock);
+    float scale[kBlock], shift[kBlock];
+    for (int j = 0; j < w; ++j) {
+      const double s = gamma[c + j] / std::sqrt(static_cast<double>(running_var[c + j]) + eps);
+      scale[j] = static_cast<float>(s);
+      shift[j] = static_cast<float>(beta[c + j] - running_mean[c + j] * s);
+    }
+    if (S == 1) {
+      affine_rows(y, x, scale, shift, N, C, c, w);
+    } else {
+      for (int64_t n = 0; n < N; ++n) {
+        for (int j = 0; j < w; ++j) run_affine(y + (n * C + c + j) * S, x + (n * C + c + j) * S, S, scale[j], shift[j]);
+      }
+    }
+  }
+}
+
+void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
+                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1) {
+  const double count = static_cast<double>(N * S);
+  if (S == 1) {
+    by_blocks(
+        c0, c1,
+        [&](auto V, int64_t c, double* a, double* b) { row_gradient_sums<V()>(dy, x, save_mean, N, C, c, a, b); },
+        [&](int64_t c, double* a, double* b) {
+          a[0] = b[0] = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            a[0] += dy[n * C + c];
+            b[0] += static_cast<double>(dy[n * C + c]) * (x[n * C + c] - static_cast<double>(save_mean[c]));
+          }
+        },
+        [&](int64_t c, int w, const double* a, const double* b) {
+          float k[kBlock], mdy[kBlock], mdx[kBlock];
+          for (int j = 0; j < w; ++j) {
+            const DxConstants d = finish_gradients(c + j, a[j], b[j], count, save_inv_std, gamma, dgamma, dbeta);
+            k[j] = d.k, mdy[j] = d.mean_dy, mdx[j] = d.mean_dy_xhat;
+          }
+          const float* m = save_mean + c;
+          const float* inv = save_inv_std + c;
+          for (int64_t n = 0; n < N; ++n) {
+            const int64_t at = n * C + c;
+            int j = 0;
+            for (; j + 8 <= w; j += 8) {
+              const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + at + j), _mm256_loadu_ps(m + j)),
+                                                _mm256_loadu_ps(inv + j));
+              const __m256 t = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(dy + at + j), _mm256_loadu_ps(mdy + j)),
+                                             _mm256_mul_ps(xhat, _mm256_loadu_ps(mdx + j)));
+              _mm256_storeu_ps(dx + at + j, _mm256_mul_ps(_mm256_loadu_ps(k + j), t));
+            }
+            for (; j < w; ++j) {
+              const float xhat = (x[at + j] - m[j]) * inv[j];
+              dx[at + j] = k[j] * (dy[at + j] - mdy[j] - xhat * mdx[j]);
+            }
+          }
+        });
+    return;
+  }
+  for (int64_t c = c0; c < c1; ++c) {
+    double sum_dy = 0, sum_dy_xc = 0;
+    for (int64_t n = 0; n < N; ++n) run_gradient_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, save_mean[c], sum_dy, sum_dy_xc);
+    const DxConstants d = finish_gradients(c, sum_dy, sum_dy_xc, count, save_inv_std, gamma, dgamma, dbeta);
+    for (int64_t n = 0; n < N; ++n) {
+      run_dx(dx + (n * C + c) * S, dy + (n * C + c) * S, x + (n * C + c) * S, S, d.k, d.mean_dy, d.mean_dy_xhat,
+             save_mean[c], save_inv_std[c]);
+    }
+  }
+}
+
+}  // namespace normnet::batchnorm_detail

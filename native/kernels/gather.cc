@@ -1,0 +1,42 @@
+// gatherScale, native twin of src/kernels/ts/gather.ts: the product in double, rounded to float32 once, so the
+// values are the TS kernel's bit for bit. The loops are plain enough for GCC to vectorize the widening.
+// Rows are picked at random from a dataset far larger than the caches, so the time goes to memory latency:
+// the next row is prefetched whole while this one converts.
+#include "kernels/gather.h"
+
+#include <xmmintrin.h>
+
+#include <algorithm>
+
+namespace normnet {
+
+namespace {
+
+template <class T>
+void gather(float* __restrict out, const T* __restrict x, const int32_t* rows, int64_t N, int64_t D, double scale) {
+  for (int64_t n = 0; n < N; ++n) {
+    if (n + 1 < N) {
+      const char* next = reinterpret_cast<const char*>(x + static_cast<int64_t>(rows[n + 1]) * D);
+      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(T)); b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+    }
+    const T* from = x + static_cast<int64_t>(rows[n]) * D;
+    float* to = out + n * D;
+    if (scale == 1.0) {
+      std::copy(from, from + D, to);
+    } else {
+      for (int64_t d = 0; d < D; ++d) to[d] = static_cast<float>(static_cast<double>(from[d]) * scale);
+    }
+  }
+}
+
+}  // namespace
+
+void gather_scale(float* out, const uint8_t* x, const int32_t* rows, int64_t N, int64_t D, double scale) {
+  gather(out, x, rows, N, D, scale);
+}
+
+void gather_scale(float* out, const float* x, const int32_t* rows, int64_t N, int64_t D, double scale) {
+  gather(out, x, rows, N, D, scale);
+}
+
+}  // namespace normnet

@@ -1,0 +1,61 @@
+/**
+ * gatherScale on every backend and CPU path against a float64 reference rounded once to float32 (so exact), for
+ * uint8 and float32 samples; bad input from both backends; and Dataset batches gathered natively equal the TS ones.
+ */
+import { describe, expect, it } from 'vitest';
+import { getBackend, nativeAvailable } from '../src/kernels/backend.js';
+import { Dataset } from '../src/data/dataset.js';
+import { describeBackends } from './support/backends.js';
+import { randomFloat32, seededRandom } from './support/random.js';
+
+const CASES: [number, number, number][] = [[0, 5, 3], [1, 1, 1], [100, 784, 600], [7, 13, 9], [256, 784, 300]];
+
+function reference(x: ArrayLike<number>, rows: Int32Array, N: number, D: number, scale: number): Float32Array {
+  const out = new Float32Array(N * D);
+  for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) out[n * D + d] = Math.fround(x[rows[n] * D + d] * scale);
+  return out;
+}
+
+describeBackends('gatherScale', (backend) => {
+  it.each(CASES)('N=%i D=%i from %i stored rows, uint8 and float32, scales 1/255, 1, 0.37', (N, D, stored) => {
+    const random = seededRandom(N * 31 + D);
+    const bytes = Uint8Array.from({ length: stored * D }, () => Math.floor(random() * 256));
+    const floats = randomFloat32(stored * D, random);
+    const rows = Int32Array.from({ length: N }, () => Math.floor(random() * stored));
+    for (const x of [bytes, floats]) {
+      for (const scale of [1 / 255, 1, 0.37]) {
+        const out = new Float32Array(N * D).fill(NaN);
+        backend().gatherScale(out, x, rows, N, D, scale);
+        expect(out).toEqual(reference(x, rows, N, D, scale));
+      }
+    }
+  });
+
+  it('rejects rows outside x, wrong types and an output sharing memory with x', () => {
+    const b = backend();
+    const x = new Uint8Array(12);
+    expect(() => b.gatherScale(new Float32Array(8), x, Int32Array.of(0, 3), 2, 4, 1))
+      .toThrow(/gatherScale: rows\[1\] = 3 is not a row of x in \[0, x.length\/D = 3\)/);
+    expect(() => b.gatherScale(new Float32Array(8), x, Int32Array.of(-1, 0), 2, 4, 1)).toThrow(RangeError);
+    expect(() => b.gatherScale(new Float32Array(8), new Int16Array(12) as never, Int32Array.of(0, 1), 2, 4, 1))
+      .toThrow(/gatherScale: x must be a Uint8Array or a Float32Array/);
+    expect(() => b.gatherScale(new Float64Array(8) as never, x, Int32Array.of(0, 1), 2, 4, 1)).toThrow(/gatherScale: out must be a Float32Array/);
+    expect(() => b.gatherScale(new Float32Array(7), x, Int32Array.of(0, 1), 2, 4, 1)).toThrow(/out must have length N\*D = 8, got 7/);
+    const shared = new Float32Array(16);
+    expect(() => b.gatherScale(shared.subarray(0, 8), shared, Int32Array.of(0, 1), 2, 4, 1))
+      .toThrow(/gatherScale: out must not share memory with x/);
+  });
+});
+
+describe.skipIf(!nativeAvailable())('Dataset batches through the native gatherScale', () => {
+  it('equal the TS ones bit for bit, subsets included', () => {
+    const random = seededRandom(5);
+    const x = Uint8Array.from({ length: 50 * 12 }, () => Math.floor(random() * 256));
+    const ds = new Dataset({ x, labels: new Uint8Array(50), shape: [50, 3, 4], classes: 1 }).subset([40, 2, 7, 7, 19, 0]);
+    const order = Int32Array.of(5, 1, 3, 0);
+    const ts = ds.batch(order, { layout: 'nchw' }).x.data.slice();
+    const native = ds.batch(order, { layout: 'nchw', backend: getBackend('native') }).x.data;
+    expect(native).toEqual(ts);
+    expect(() => ds.batch(order, { backend: {} as never })).toThrow(/Dataset.batch: backend must be a backend/);
+  });
+});
