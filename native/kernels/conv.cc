@@ -96,6 +96,14 @@ void for_each_offset(const Unfold& u, int64_t begin, int64_t end, const Visit& v
   }
 }
 
+// dst[0..n) = src[0..n). Rows here are short (10 to 24 floats for the CNN): fixed 8-float blocks the compiler
+// inlines, where a memcpy call per row cost a fifth of the unfolding.
+void copy_row(float* __restrict dst, const float* __restrict src, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
 // Unfolds input planes [begin, end) of x into cols (see im2col).
 void unfold_planes(float* cols, const float* x, const Unfold& u, int64_t begin, int64_t end) {
   const int64_t S = u.OH * u.OW, W = u.W, stride = u.stride;
@@ -107,7 +115,7 @@ void unfold_planes(float* cols, const float* x, const Unfold& u, int64_t begin, 
       const float* src = x + plane + (oh * stride + dh) * W + dw;
       std::fill(dst, dst + cs.lo, 0.0f);
       if (stride == 1) {
-        std::memcpy(dst + cs.lo, src + cs.lo, static_cast<size_t>(cs.hi - cs.lo) * sizeof(float));
+        copy_row(dst + cs.lo, src + cs.lo, cs.hi - cs.lo);
       } else {
         for (int64_t ow = cs.lo; ow < cs.hi; ++ow) dst[ow] = src[ow * stride];
       }
