@@ -162,16 +162,21 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
                     int64_t W, int64_t OC, int64_t KH, int64_t KW, int64_t stride, int64_t padding) {
   const Unfold u = unfold(1, C, H, W, KH, KW, stride, padding);
   const int64_t K = C * KH * KW, S = u.OH * u.OW;
+  // The bias rides in the GEMM: weight gains a column holding it and each image's cols a row of ones, so the
+  // GEMM's output is y_n as it stands and no pass over y adds the bias.
+  thread_local std::vector<float> weight_bias;
+  weight_bias.resize(static_cast<size_t>(OC * (K + 1)));
+  float* wb = weight_bias.data();
+  for (int64_t oc = 0; oc < OC; ++oc) {
+    std::copy(weight + oc * K, weight + (oc + 1) * K, wb + oc * (K + 1));
+    wb[oc * (K + 1) + K] = bias[oc];
+  }
   parallel_ranges(N, items_per_task(kConvGrain, OC * K * S), [&](int64_t begin, int64_t end) {
-    float* cols = scratch(K * S);
+    float* cols = scratch((K + 1) * S);
+    std::fill(cols + K * S, cols + (K + 1) * S, 1.0f);
     for (int64_t n = begin; n < end; ++n) {
       unfold_planes(cols, x + n * C * H * W, u, 0, C);
-      float* yn = y + n * OC * S;
-      gemm(false, false, OC, S, K, 1.0f, weight, K, cols, S, 0.0f, yn, S);
-      for (int64_t oc = 0; oc < OC; ++oc) {
-        const float b = bias[oc];
-        for (int64_t s = 0; s < S; ++s) yn[oc * S + s] += b;
-      }
+      gemm(false, false, OC, S, K + 1, 1.0f, wb, K + 1, cols, S, 0.0f, y + n * OC * S, S);
     }
   });
 }
