@@ -1,13 +1,15 @@
 /**
- * The conv family (im2col, col2im, convBiasForward, convBiasBackward) on every backend and CPU path against
- * float64 references written from the definitions in src/kernels/kernels.ts; native against TS; im2col's
- * adjoint identity; and bad input, from both backends and from the raw addon.
+ * The conv family (im2col, col2im, conv2dForward, conv2dBackwardInput, conv2dBackwardParams) on every backend
+ * and CPU path against float64 references written from the definitions in src/kernels/kernels.ts (the
+ * convolution as a direct sum over the window); native against TS; im2col's adjoint identity; native's
+ * weight gradient the same bits on 1 and 2 threads; and bad input, from both backends and from the raw addon.
  *
- * Tolerance: im2col only copies, so it must be exact. col2im adds at most KH*KW float32 values per pixel and
- * the bias kernels one float32 addition (their sums run in double): |a - r| <= 1e-5 + 1e-4 |r|.
+ * Tolerance: im2col only copies, so it must be exact. col2im adds at most KH*KW float32 values per pixel: |a - r|
+ * <= 1e-5 + 1e-4 |r|. The convolutions sum up to N*OH*OW float32 products of values in [-1, 1), so they are
+ * compared normwise (against the largest reference value).
  */
 import { describe, expect, it } from 'vitest';
-import { float64Backend, getBackend, nativeAvailable } from '../src/kernels/backend.js';
+import { configure, float64Backend, getBackend, nativeAvailable } from '../src/kernels/backend.js';
 import type { Kernels } from '../src/kernels/kernels.js';
 import { loadNative } from '../src/kernels/native.js';
 import { describeBackends } from './support/backends.js';
@@ -69,26 +71,76 @@ function col2imReference(s: Shape, cols: ArrayLike<number>): Float64Array {
   return dx;
 }
 
-function biasForwardReference(t: Float32Array, bias: Float32Array, N: number, C: number, S: number): Float64Array {
-  const y = new Float64Array(N * C * S);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) {
-    y[(n * C + c) * S + s] = t[(c * N + n) * S + s] + bias[c];
+/** The convolutions' shapes: the unfolding shapes (batches up to 8) with an output channel count, edge cases, the CNN's. */
+interface ConvShape extends Shape { OC: number }
+const CONV_SHAPES: ConvShape[] = [
+  ...SHAPES.filter((s) => s.N > 0 && s.N <= 8).map((s, i) => ({ ...s, OC: [1, 3, 4, 2, 5, 7][i % 6] })),
+  { N: 0, C: 2, H: 4, W: 4, KH: 3, KW: 3, stride: 1, padding: 0, OC: 3 }, // empty batch
+  { N: 3, C: 0, H: 4, W: 4, KH: 3, KW: 3, stride: 1, padding: 0, OC: 2 }, // no input channels: y = bias
+  { N: 20, C: 1, H: 28, W: 28, KH: 5, KW: 5, stride: 1, padding: 0, OC: 20 }, // the CNN's first layer, more images than chunks
+  { N: 9, C: 20, H: 12, W: 12, KH: 3, KW: 3, stride: 1, padding: 0, OC: 50 }, // its second
+];
+
+const convLabel = (s: ConvShape) => `${label(s)} OC=${s.OC}`;
+
+/** Every (x index, weight index, y index) of the convolution's sum, straight from the definition. */
+function forEachProduct(s: ConvShape, visit: (pixel: number, w: number, out: number) => void): void {
+  const { OH, OW } = dims(s);
+  for (let n = 0; n < s.N; n++) for (let oc = 0; oc < s.OC; oc++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    for (let c = 0; c < s.C; c++) for (let kh = 0; kh < s.KH; kh++) for (let kw = 0; kw < s.KW; kw++) {
+      const ih = oh * s.stride + kh - s.padding;
+      const iw = ow * s.stride + kw - s.padding;
+      if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
+      visit(((n * s.C + c) * s.H + ih) * s.W + iw, ((oc * s.C + c) * s.KH + kh) * s.KW + kw, ((n * s.OC + oc) * OH + oh) * OW + ow);
+    }
   }
-  return y;
 }
 
-function biasBackwardReference(dy: Float32Array, dbias0: Float32Array, N: number, C: number, S: number) {
-  const dt = new Float64Array(N * C * S);
-  const dbias = Float64Array.from(dbias0);
-  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) {
-    dt[(c * N + n) * S + s] = dy[(n * C + c) * S + s];
-    dbias[c] += dy[(n * C + c) * S + s];
-  }
-  return { dt, dbias };
+function convInputs(s: ConvShape, random: () => number) {
+  const { OH, OW, xLength } = dims(s);
+  const yLength = s.N * s.OC * OH * OW;
+  const wLength = s.OC * s.C * s.KH * s.KW;
+  return {
+    x: randomFloat32(xLength, random), weight: randomFloat32(wLength, random), bias: randomFloat32(s.OC, random),
+    dy: randomFloat32(yLength, random), dweight0: randomFloat32(wLength, random), dbias0: randomFloat32(s.OC, random), yLength,
+  };
 }
 
-/** (N, C, S) for the bias kernels: the conv shapes' outputs, plus a few of their own. */
-const BIAS_SHAPES: [number, number, number][] = [[1, 1, 1], [2, 3, 5], [1, 16, 196], [32, 20, 576], [8, 20, 144], [5, 7, 13], [0, 4, 9], [3, 0, 4]];
+function convReference(s: ConvShape, v: ReturnType<typeof convInputs>) {
+  const S = dims(s).OH * dims(s).OW;
+  const y = new Float64Array(v.yLength);
+  for (let i = 0; i < y.length; i++) y[i] = v.bias[Math.floor(i / S) % s.OC];
+  const dx = new Float64Array(v.x.length);
+  const dweight = Float64Array.from(v.dweight0);
+  const dbias = Float64Array.from(v.dbias0);
+  for (let i = 0; i < v.dy.length; i++) dbias[Math.floor(i / S) % s.OC] += v.dy[i];
+  forEachProduct(s, (pixel, w, out) => {
+    y[out] += v.x[pixel] * v.weight[w];
+    dx[pixel] += v.dy[out] * v.weight[w];
+    dweight[w] += v.dy[out] * v.x[pixel];
+  });
+  return { y, dx, dweight, dbias };
+}
+
+/** Runs the three conv2d kernels on one backend: y, dx (from NaN, so every entry must be written), dweight, dbias. */
+function runConv(k: Kernels, s: ConvShape, v: ReturnType<typeof convInputs>): Float32Array[] {
+  const y = new Float32Array(v.yLength).fill(NaN);
+  const dx = new Float32Array(v.x.length).fill(NaN);
+  const dweight = v.dweight0.slice();
+  const dbias = v.dbias0.slice();
+  const d = [s.N, s.C, s.H, s.W, s.OC, s.KH, s.KW, s.stride, s.padding] as const;
+  k.conv2dForward(y, v.x, v.weight, v.bias, ...d);
+  k.conv2dBackwardInput(dx, v.dy, v.weight, ...d);
+  k.conv2dBackwardParams(dweight, dbias, v.dy, v.x, ...d);
+  return [y, dx, dweight, dbias];
+}
+
+/** Normwise: every |a - r| <= tolerance * max |r| (at least 1). */
+function normwise(actual: ArrayLike<number>, reference: ArrayLike<number>, tolerance: number, name: string): string {
+  let scale = 1;
+  for (let i = 0; i < reference.length; i++) scale = Math.max(scale, Math.abs(reference[i]));
+  return mismatches(actual, reference, 0, tolerance * scale, name);
+}
 
 describeBackends('conv', (backend) => {
   const random = seededRandom(11);
@@ -107,23 +159,14 @@ describeBackends('conv', (backend) => {
     expect(mismatches(dx, col2imReference(s, cols), RTOL, ATOL, `col2im ${label(s)}`)).toBe('');
   });
 
-  it.each(BIAS_SHAPES)('convBiasForward N=%i C=%i S=%i', (N, C, S) => {
-    const t = randomFloat32(N * C * S, random);
-    const bias = randomFloat32(C, random);
-    const y = new Float32Array(N * C * S).fill(NaN);
-    backend().convBiasForward(y, t, bias, N, C, S);
-    expect(mismatches(y, biasForwardReference(t, bias, N, C, S), RTOL, ATOL, 'y')).toBe('');
-  });
-
-  it.each(BIAS_SHAPES)('convBiasBackward N=%i C=%i S=%i: dt transposes, dbias accumulates', (N, C, S) => {
-    const dy = randomFloat32(N * C * S, random).map((v) => v + 0.5); // a nonzero mean per channel
-    const dbias0 = randomFloat32(C, random);
-    const dt = new Float32Array(N * C * S).fill(NaN);
-    const dbias = dbias0.slice();
-    backend().convBiasBackward(dt, dbias, dy, N, C, S);
-    const ref = biasBackwardReference(dy, dbias0, N, C, S);
-    expect(mismatches(dt, ref.dt, 0, 0, 'dt')).toBe('');
-    expect(mismatches(dbias, ref.dbias, RTOL, ATOL, 'dbias')).toBe('');
+  it.each(CONV_SHAPES)('conv2dForward, conv2dBackwardInput, conv2dBackwardParams: %o', (s) => {
+    const v = convInputs(s, random);
+    const [y, dx, dweight, dbias] = runConv(backend(), s, v);
+    const ref = convReference(s, v);
+    expect(normwise(y, ref.y, 1e-5, `y ${convLabel(s)}`)).toBe('');
+    expect(normwise(dx, ref.dx, 1e-5, `dx ${convLabel(s)}`)).toBe('');
+    expect(normwise(dweight, ref.dweight, 1e-5, `dweight ${convLabel(s)}`)).toBe('');
+    expect(normwise(dbias, ref.dbias, 1e-5, `dbias ${convLabel(s)}`)).toBe('');
   });
 
   it('works on views into one buffer', () => {
@@ -174,21 +217,33 @@ describe.skipIf(!nativeAvailable())('conv: native against TS on the same inputs'
     expect(mismatches(native[1], ts[1], 1e-4, 1e-6, 'dx')).toBe('');
   });
 
-  it.each(BIAS_SHAPES)('convBiasForward and convBiasBackward N=%i C=%i S=%i', (N, C, S) => {
-    const t = randomFloat32(N * C * S, random);
-    const bias = randomFloat32(C, random);
-    const dy = randomFloat32(N * C * S, random);
-    const [native, ts] = both((k) => {
-      const y = new Float32Array(N * C * S);
-      const dt = new Float32Array(N * C * S);
-      const dbias = bias.slice();
-      k.convBiasForward(y, t, bias, N, C, S);
-      k.convBiasBackward(dt, dbias, dy, N, C, S);
-      return [y, dt, dbias];
-    });
-    expect(mismatches(native[0], ts[0], 0, 0, 'y')).toBe('');
-    expect(mismatches(native[1], ts[1], 0, 0, 'dt')).toBe('');
-    expect(mismatches(native[2], ts[2], 1e-4, 1e-6, 'dbias')).toBe('');
+  it.each(CONV_SHAPES)('conv2d kernels: %o', (s) => {
+    const v = convInputs(s, random);
+    const [native, ts] = both((k) => runConv(k, s, v));
+    for (const [i, name] of ['y', 'dx', 'dweight', 'dbias'].entries()) {
+      expect(normwise(native[i], ts[i], 1e-5, `${name} ${convLabel(s)}`)).toBe('');
+    }
+  });
+
+  it('conv2dBackwardParams gives the same bits on 1 and 2 threads', () => {
+    const s = CONV_SHAPES[CONV_SHAPES.length - 2];
+    const v = convInputs(s, random);
+    const k = getBackend('native');
+    const run = (threads: number) => {
+      configure({ threads });
+      const dweight = v.dweight0.slice();
+      const dbias = v.dbias0.slice();
+      k.conv2dBackwardParams(dweight, dbias, v.dy, v.x, s.N, s.C, s.H, s.W, s.OC, s.KH, s.KW, s.stride, s.padding);
+      return [dweight, dbias];
+    };
+    const threads = k.info().threads;
+    try {
+      const [one, two] = [run(1), run(2)];
+      expect(mismatches(one[0], two[0], 0, 0, 'dweight')).toBe('');
+      expect(mismatches(one[1], two[1], 0, 0, 'dbias')).toBe('');
+    } finally {
+      configure({ threads });
+    }
   });
 });
 
@@ -219,15 +274,23 @@ const BAD: Bad[] = [
   ['col2im', 'cols an Int32Array', unfoldArgs(new Float32Array(32), new Int32Array(72) as never), TypeError, /^col2im: cols must be a Float32Array$/],
   ['col2im', 'stride 0', unfoldArgs(new Float32Array(32), new Float32Array(72), 1, 2, 4, 4, 3, 3, 0, 0), RangeError, /^col2im: stride must be an integer in \[1, 2\^31\), got 0$/],
   ['col2im', 'dx is cols', unfoldArgs(shared.subarray(0, 32), shared.subarray(0, 72)), RangeError, /^col2im: dx must not share memory with cols$/],
-  ['convBiasForward', 'bias wrong length', [new Float32Array(24), new Float32Array(24), new Float32Array(4), 2, 3, 4], RangeError, /^convBiasForward: bias must have length C = 3, got 4$/],
-  ['convBiasForward', 't wrong length', [new Float32Array(24), new Float32Array(23), new Float32Array(3), 2, 3, 4], RangeError, /^convBiasForward: t must have length N\*C\*S = 24, got 23$/],
-  ['convBiasForward', 'S negative', [new Float32Array(24), new Float32Array(24), new Float32Array(3), 2, 3, -4], RangeError, /^convBiasForward: S must be an integer in \[0, 2\^31\), got -4$/],
-  ['convBiasForward', 'huge dims', [new Float32Array(24), new Float32Array(24), new Float32Array(3), HUGE, HUGE, HUGE], RangeError, /^convBiasForward: y must have length N\*C\*S = /],
-  ['convBiasForward', 'y overlaps t', [shared.subarray(0, 24), shared.subarray(23, 47), new Float32Array(3), 2, 3, 4], RangeError, /^convBiasForward: y must not share memory with t$/],
-  ['convBiasBackward', 'dt a Float64Array', [new Float64Array(24), new Float32Array(3), new Float32Array(24), 2, 3, 4], TypeError, /^convBiasBackward: dt must be a Float32Array$/],
-  ['convBiasBackward', 'dbias wrong length', [new Float32Array(24), new Float32Array(2), new Float32Array(24), 2, 3, 4], RangeError, /^convBiasBackward: dbias must have length C = 3, got 2$/],
-  ['convBiasBackward', 'dbias inside dy', [new Float32Array(24), shared.subarray(100, 103), shared.subarray(90, 114), 2, 3, 4], RangeError, /^convBiasBackward: dbias must not share memory with dy$/],
-  ['convBiasBackward', 'an extra argument', [new Float32Array(24), new Float32Array(3), new Float32Array(24), 2, 3, 4, 1], TypeError, /^convBiasBackward: expected 6 arguments/],
+  // A valid conv2d call: N=1, C=2, H=W=4, OC=3, 3x3, stride 1, padding 0 -> y 12, x 32, weight 54.
+  ['conv2dForward', 'weight wrong length', [new Float32Array(12), new Float32Array(32), new Float32Array(53), new Float32Array(3), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dForward: weight must have length OC\*C\*KH\*KW = 54, got 53$/],
+  ['conv2dForward', 'y wrong length', [new Float32Array(13), new Float32Array(32), new Float32Array(54), new Float32Array(3), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dForward: y must have length N\*OC\*OH\*OW = 12, got 13$/],
+  ['conv2dForward', 'bias wrong length', [new Float32Array(12), new Float32Array(32), new Float32Array(54), new Float32Array(2), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dForward: bias must have length OC = 3, got 2$/],
+  ['conv2dForward', 'OC fractional', [new Float32Array(12), new Float32Array(32), new Float32Array(54), new Float32Array(3), 1, 2, 4, 4, 2.5, 3, 3, 1, 0], RangeError, /^conv2dForward: OC must be an integer in \[0, 2\^31\), got 2.5$/],
+  ['conv2dForward', 'window does not fit', [new Float32Array(12), new Float32Array(32), new Float32Array(54), new Float32Array(3), 1, 2, 4, 4, 3, 5, 3, 1, 0], RangeError, /^conv2dForward: the 5-wide window does not fit H = 4 with padding 0$/],
+  ['conv2dForward', 'huge dims', [new Float32Array(12), new Float32Array(32), new Float32Array(54), new Float32Array(3), HUGE, HUGE, HUGE, HUGE, HUGE, 3, 3, 1, 0], RangeError, /^conv2dForward: y must have length N\*OC\*OH\*OW = /],
+  ['conv2dForward', 'y overlaps x', [shared.subarray(0, 12), shared.subarray(10, 42), new Float32Array(54), new Float32Array(3), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dForward: y must not share memory with x$/],
+  ['conv2dForward', 'too few arguments', [new Float32Array(12), new Float32Array(32), new Float32Array(54), new Float32Array(3), 1, 2, 4, 4, 3, 3, 3, 1], TypeError, /^conv2dForward: expected 13 arguments/],
+  ['conv2dBackwardInput', 'dx a Float64Array', [new Float64Array(32), new Float32Array(12), new Float32Array(54), 1, 2, 4, 4, 3, 3, 3, 1, 0], TypeError, /^conv2dBackwardInput: dx must be a Float32Array$/],
+  ['conv2dBackwardInput', 'dy wrong length', [new Float32Array(32), new Float32Array(11), new Float32Array(54), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dBackwardInput: dy must have length N\*OC\*OH\*OW = 12, got 11$/],
+  ['conv2dBackwardInput', 'stride 0', [new Float32Array(32), new Float32Array(12), new Float32Array(54), 1, 2, 4, 4, 3, 3, 3, 0, 0], RangeError, /^conv2dBackwardInput: stride must be an integer in \[1, 2\^31\), got 0$/],
+  ['conv2dBackwardInput', 'dx overlaps weight', [shared.subarray(0, 32), new Float32Array(12), shared.subarray(20, 74), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dBackwardInput: dx must not share memory with weight$/],
+  ['conv2dBackwardParams', 'dbias wrong length', [new Float32Array(54), new Float32Array(4), new Float32Array(12), new Float32Array(32), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dBackwardParams: dbias must have length OC = 3, got 4$/],
+  ['conv2dBackwardParams', 'x wrong length', [new Float32Array(54), new Float32Array(3), new Float32Array(12), new Float32Array(31), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dBackwardParams: x must have length N\*C\*H\*W = 32, got 31$/],
+  ['conv2dBackwardParams', 'padding negative', [new Float32Array(54), new Float32Array(3), new Float32Array(12), new Float32Array(32), 1, 2, 4, 4, 3, 3, 3, 1, -1], RangeError, /^conv2dBackwardParams: padding must be an integer in \[0, 2\^31\), got -1$/],
+  ['conv2dBackwardParams', 'dbias inside dy', [new Float32Array(54), shared.subarray(100, 103), shared.subarray(95, 107), new Float32Array(32), 1, 2, 4, 4, 3, 3, 3, 1, 0], RangeError, /^conv2dBackwardParams: dbias must not share memory with dy$/],
 ];
 
 function expectThrows(fn: (...a: unknown[]) => unknown, args: unknown[], type: ErrorConstructor, message: RegExp): void {

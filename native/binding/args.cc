@@ -184,11 +184,13 @@ int64_t length_of(std::initializer_list<int64_t> dims) {
   return product < 4611686018427387904.0 ? static_cast<int64_t>(product) : int64_t{4611686018427387904};
 }
 
-Window window_dims(ArgReader& args, size_t first, bool padded) {
+Window window_dims(ArgReader& args, size_t first, bool padded, bool out_channels) {
   Window d{};
   d.N = args.integer(first), d.C = args.integer(first + 1), d.H = args.integer(first + 2), d.W = args.integer(first + 3);
-  d.KH = args.integer(first + 4, 1), d.KW = args.integer(first + 5, 1), d.stride = args.integer(first + 6, 1);
-  d.padding = padded ? args.integer(first + 7) : 0;
+  const size_t k = out_channels ? first + 5 : first + 4;
+  d.OC = out_channels ? args.integer(first + 4) : 0;
+  d.KH = args.integer(k, 1), d.KW = args.integer(k + 1, 1), d.stride = args.integer(k + 2, 1);
+  d.padding = padded ? args.integer(k + 3) : 0;
   d.OH = window_output(args, "H", d.H, d.KH, d.stride, d.padding);
   d.OW = window_output(args, "W", d.W, d.KW, d.stride, d.padding);
   return d;

@@ -86,11 +86,11 @@ int64_t window_output(const ArgReader& args, const char* axis, int64_t size, int
 int64_t length_of(std::initializer_list<int64_t> dims);
 
 struct Window {
-  int64_t N, C, H, W, KH, KW, stride, padding, OH, OW;
+  int64_t N, C, H, W, OC, KH, KW, stride, padding, OH, OW;
 };
 
-// N, C, H, W, KH, KW, stride (and padding when `padded`) from argument `first` on, and the output size:
-// windowDims in src/kernels/kernels.ts.
-Window window_dims(ArgReader& args, size_t first, bool padded);
+// N, C, H, W (then OC when `out_channels`), KH, KW, stride (and padding when `padded`) from argument `first`
+// on, and the output size: windowDims in src/kernels/kernels.ts.
+Window window_dims(ArgReader& args, size_t first, bool padded, bool out_channels = false);
 
 }  // namespace normnet::binding

@@ -1,5 +1,6 @@
-// The conv family: im2col, col2im, convBiasForward, convBiasBackward (src/kernels/kernels.ts documents each).
-// Arguments are checked exactly as the TS CHECKS, in the same order and words, then the kernel runs.
+// The conv family: im2col, col2im, conv2dForward, conv2dBackwardInput, conv2dBackwardParams
+// (src/kernels/kernels.ts documents each). Arguments are checked exactly as the TS CHECKS, in the same order and
+// words, then the kernel runs.
 #include "binding/args.h"
 #include "binding/register.h"
 #include "kernels/conv.h"
@@ -30,25 +31,41 @@ Napi::Value col2im(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value conv_bias_forward(const Napi::CallbackInfo& info) {
-  ArgReader r(info, "convBiasForward", "y, t, bias, N, C, S");
-  const int64_t N = r.integer(3), C = r.integer(4), S = r.integer(5);
-  const auto y = r.floats(0, length_of({N, C, S}), "N*C*S");
-  const auto t = r.floats(1, length_of({N, C, S}), "N*C*S");
-  const auto bias = r.floats(2, C, "C");
+Napi::Value conv2d_forward(const Napi::CallbackInfo& info) {
+  ArgReader r(info, "conv2dForward", "y, x, weight, bias, N, C, H, W, OC, KH, KW, stride, padding");
+  const Window d = window_dims(r, 4, true, true);
+  const auto y = r.floats(0, length_of({d.N, d.OC, d.OH, d.OW}), "N*OC*OH*OW");
+  const auto x = r.floats(1, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
+  const auto weight = r.floats(2, length_of({d.OC, d.C, d.KH, d.KW}), "OC*C*KH*KW");
+  const auto bias = r.floats(3, d.OC, "OC");
   r.no_overlap({"y"});
-  normnet::conv_bias_forward(y.data, t.data, bias.data, N, C, S);
+  normnet::conv2d_forward(y.data, x.data, weight.data, bias.data, d.N, d.C, d.H, d.W, d.OC, d.KH, d.KW, d.stride,
+                          d.padding);
   return info.Env().Undefined();
 }
 
-Napi::Value conv_bias_backward(const Napi::CallbackInfo& info) {
-  ArgReader r(info, "convBiasBackward", "dt, dbias, dy, N, C, S");
-  const int64_t N = r.integer(3), C = r.integer(4), S = r.integer(5);
-  const auto dt = r.floats(0, length_of({N, C, S}), "N*C*S");
-  const auto dbias = r.floats(1, C, "C");
-  const auto dy = r.floats(2, length_of({N, C, S}), "N*C*S");
-  r.no_overlap({"dt", "dbias"});
-  normnet::conv_bias_backward(dt.data, dbias.data, dy.data, N, C, S);
+Napi::Value conv2d_backward_input(const Napi::CallbackInfo& info) {
+  ArgReader r(info, "conv2dBackwardInput", "dx, dy, weight, N, C, H, W, OC, KH, KW, stride, padding");
+  const Window d = window_dims(r, 3, true, true);
+  const auto dx = r.floats(0, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
+  const auto dy = r.floats(1, length_of({d.N, d.OC, d.OH, d.OW}), "N*OC*OH*OW");
+  const auto weight = r.floats(2, length_of({d.OC, d.C, d.KH, d.KW}), "OC*C*KH*KW");
+  r.no_overlap({"dx"});
+  normnet::conv2d_backward_input(dx.data, dy.data, weight.data, d.N, d.C, d.H, d.W, d.OC, d.KH, d.KW, d.stride,
+                                 d.padding);
+  return info.Env().Undefined();
+}
+
+Napi::Value conv2d_backward_params(const Napi::CallbackInfo& info) {
+  ArgReader r(info, "conv2dBackwardParams", "dweight, dbias, dy, x, N, C, H, W, OC, KH, KW, stride, padding");
+  const Window d = window_dims(r, 4, true, true);
+  const auto dweight = r.floats(0, length_of({d.OC, d.C, d.KH, d.KW}), "OC*C*KH*KW");
+  const auto dbias = r.floats(1, d.OC, "OC");
+  const auto dy = r.floats(2, length_of({d.N, d.OC, d.OH, d.OW}), "N*OC*OH*OW");
+  const auto x = r.floats(3, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
+  r.no_overlap({"dweight", "dbias"});
+  normnet::conv2d_backward_params(dweight.data, dbias.data, dy.data, x.data, d.N, d.C, d.H, d.W, d.OC, d.KH, d.KW,
+                                  d.stride, d.padding);
   return info.Env().Undefined();
 }
 
@@ -57,8 +74,9 @@ Napi::Value conv_bias_backward(const Napi::CallbackInfo& info) {
 void register_conv(Napi::Env env, Napi::Object exports) {
   exports.Set("im2col", Napi::Function::New(env, im2col, "im2col"));
   exports.Set("col2im", Napi::Function::New(env, col2im, "col2im"));
-  exports.Set("convBiasForward", Napi::Function::New(env, conv_bias_forward, "convBiasForward"));
-  exports.Set("convBiasBackward", Napi::Function::New(env, conv_bias_backward, "convBiasBackward"));
+  exports.Set("conv2dForward", Napi::Function::New(env, conv2d_forward, "conv2dForward"));
+  exports.Set("conv2dBackwardInput", Napi::Function::New(env, conv2d_backward_input, "conv2dBackwardInput"));
+  exports.Set("conv2dBackwardParams", Napi::Function::New(env, conv2d_backward_params, "conv2dBackwardParams"));
 }
 
 }  // namespace normnet::binding

@@ -48,10 +48,18 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   im2col(cols: F, x: F, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, padding: number): void;
   /** The adjoint of im2col: dx (N, C, H, W) = the sum of every cols entry at the pixel it was read from. */
   col2im(dx: F, cols: F, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, padding: number): void;
-  /** y[n, c, s] = t[c, n, s] + bias[c]: a convolution's GEMM output (C, N*S) to NCHW, with its bias. */
-  convBiasForward(y: F, t: F, bias: F, N: number, C: number, S: number): void;
-  /** dt[c, n, s] = dy[n, c, s]; dbias[c] += sum over n, s of dy[n, c, s]. */
-  convBiasBackward(dt: F, dbias: F, dy: F, N: number, C: number, S: number): void;
+  /**
+   * torch.nn.Conv2d's forward: y (N, OC, OH, OW) = the cross-correlation of x (N, C, H, W) with weight
+   * (OC, C, KH, KW) at the stride, zero padding, + bias (OC).
+   */
+  conv2dForward(y: F, x: F, weight: F, bias: F, N: number, C: number, H: number, W: number, OC: number,
+    KH: number, KW: number, stride: number, padding: number): void;
+  /** dx (N, C, H, W) = the gradient of conv2dForward with respect to x, given dy (N, OC, OH, OW). */
+  conv2dBackwardInput(dx: F, dy: F, weight: F, N: number, C: number, H: number, W: number, OC: number,
+    KH: number, KW: number, stride: number, padding: number): void;
+  /** dweight += the gradient of conv2dForward with respect to weight; dbias[oc] += sum over n, s of dy[n, oc, s]. */
+  conv2dBackwardParams(dweight: F, dbias: F, dy: F, x: F, N: number, C: number, H: number, W: number, OC: number,
+    KH: number, KW: number, stride: number, padding: number): void;
 
   /**
    * Max pooling over (N, C, H, W) with a KH x KW window, no padding: y (N, C, OH, OW), OH = (H - KH) / stride + 1
@@ -132,7 +140,7 @@ export type KernelName = keyof Kernels;
 export const KERNEL_NAMES: readonly KernelName[] = [
   'gemm', 'linearForward', 'linearBackward',
   'batchnormForwardTrain', 'batchnormForwardEval', 'batchnormBackward',
-  'im2col', 'col2im', 'convBiasForward', 'convBiasBackward',
+  'im2col', 'col2im', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardParams',
   'maxpoolForward', 'maxpoolBackward',
   'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
   'softmaxCrossEntropyForward', 'softmaxCrossEntropyBackward',
@@ -150,13 +158,16 @@ function labelsInRange(kernel: string, labels: Int32Array, C: number): void {
   }
 }
 
-function windowDims(r: ArgReader, kernel: string, first: number, padded: boolean) {
+/** N, C, H, W (then OC when `outChannels`), KH, KW, stride (and padding when `padded`) from argument `first` on. */
+function windowDims(r: ArgReader, kernel: string, first: number, padded: boolean, outChannels = false) {
   const [N, C, H, W] = [r.int(first), r.int(first + 1), r.int(first + 2), r.int(first + 3)];
-  const [KH, KW, stride] = [r.int(first + 4, 1), r.int(first + 5, 1), r.int(first + 6, 1)];
-  const padding = padded ? r.int(first + 7) : 0;
+  const k = outChannels ? first + 5 : first + 4;
+  const OC = outChannels ? r.int(first + 4) : 0;
+  const [KH, KW, stride] = [r.int(k, 1), r.int(k + 1, 1), r.int(k + 2, 1)];
+  const padding = padded ? r.int(k + 3) : 0;
   const OH = windowOutput(kernel, 'H', H, KH, stride, padding);
   const OW = windowOutput(kernel, 'W', W, KW, stride, padding);
-  return { N, C, H, W, KH, KW, OH, OW };
+  return { N, C, H, W, OC, KH, KW, OH, OW };
 }
 
 const CHECKS: { [K in KernelName]: Check } = {
@@ -233,21 +244,31 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.floats(1, d.C * d.KH * d.KW * d.N * d.OH * d.OW, 'C*KH*KW*N*OH*OW');
     r.noOverlap(['dx']);
   },
-  convBiasForward(args, floats) {
-    const r = new ArgReader('convBiasForward', args, 'y, t, bias, N, C, S', floats);
-    const [N, C, S] = [r.int(3), r.int(4), r.int(5)];
-    r.floats(0, N * C * S, 'N*C*S');
-    r.floats(1, N * C * S, 'N*C*S');
-    r.floats(2, C, 'C');
+  conv2dForward(args, floats) {
+    const r = new ArgReader('conv2dForward', args, 'y, x, weight, bias, N, C, H, W, OC, KH, KW, stride, padding', floats);
+    const d = windowDims(r, 'conv2dForward', 4, true, true);
+    r.floats(0, d.N * d.OC * d.OH * d.OW, 'N*OC*OH*OW');
+    r.floats(1, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.floats(2, d.OC * d.C * d.KH * d.KW, 'OC*C*KH*KW');
+    r.floats(3, d.OC, 'OC');
     r.noOverlap(['y']);
   },
-  convBiasBackward(args, floats) {
-    const r = new ArgReader('convBiasBackward', args, 'dt, dbias, dy, N, C, S', floats);
-    const [N, C, S] = [r.int(3), r.int(4), r.int(5)];
-    r.floats(0, N * C * S, 'N*C*S');
-    r.floats(1, C, 'C');
-    r.floats(2, N * C * S, 'N*C*S');
-    r.noOverlap(['dt', 'dbias']);
+  conv2dBackwardInput(args, floats) {
+    const r = new ArgReader('conv2dBackwardInput', args, 'dx, dy, weight, N, C, H, W, OC, KH, KW, stride, padding', floats);
+    const d = windowDims(r, 'conv2dBackwardInput', 3, true, true);
+    r.floats(0, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.floats(1, d.N * d.OC * d.OH * d.OW, 'N*OC*OH*OW');
+    r.floats(2, d.OC * d.C * d.KH * d.KW, 'OC*C*KH*KW');
+    r.noOverlap(['dx']);
+  },
+  conv2dBackwardParams(args, floats) {
+    const r = new ArgReader('conv2dBackwardParams', args, 'dweight, dbias, dy, x, N, C, H, W, OC, KH, KW, stride, padding', floats);
+    const d = windowDims(r, 'conv2dBackwardParams', 4, true, true);
+    r.floats(0, d.OC * d.C * d.KH * d.KW, 'OC*C*KH*KW');
+    r.floats(1, d.OC, 'OC');
+    r.floats(2, d.N * d.OC * d.OH * d.OW, 'N*OC*OH*OW');
+    r.floats(3, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    r.noOverlap(['dweight', 'dbias']);
   },
   maxpoolForward(args, floats) {
     const r = new ArgReader('maxpoolForward', args, 'y, argmax, x, N, C, H, W, KH, KW, stride', floats);

@@ -1,11 +1,7 @@
 /**
  * Conv2d(in, out, kernel, { stride, padding }) over NCHW, weight (out, in, kh, kw), bias (out), as
- * torch.nn.Conv2d (cross-correlation, zero padding). By im2col and one GEMM for the whole batch:
- *   forward   cols = im2col(x)                  (in*kh*kw, N*OH*OW)
- *             t = weight * cols                  (out, N*OH*OW)
- *             y = t to NCHW, + bias              (N, out, OH, OW)
- *   backward  dt = dy to (out, N*OH*OW), dbias += sums of dy
- *             dweight += dt * cols^T,  dcols = weight^T * dt,  dx = col2im(dcols)
+ * torch.nn.Conv2d (cross-correlation, zero padding): the conv2d kernels (src/kernels/ts/conv.ts), which unfold
+ * one image at a time; forward keeps x for backward, nothing else.
  */
 import type { FloatArray } from '../kernels/check.js';
 import { windowOutput } from '../kernels/check.js';
@@ -29,7 +25,7 @@ export class Conv2d extends Layer {
   readonly init: Init;
   private values!: Record<string, FloatArray>;
   private grads!: Record<string, FloatArray>;
-  private saved?: { x: Tensor; N: number; H: number; W: number; OH: number; OW: number };
+  private saved?: Tensor;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], options: Conv2dOptions = {}) {
     super();
@@ -96,36 +92,24 @@ export class Conv2d extends Layer {
 
   forward(x: Tensor): Tensor {
     const shape = this.outputShape(x.shape);
-    const [N, , OH, OW] = shape;
-    const [H, W] = [x.shape[2], x.shape[3]];
+    const [N, C, H, W] = x.shape;
     const [kh, kw] = this.kernelSize;
-    const { backend } = this.ctx;
-    const columns = N * OH * OW;
-    const cols = this.workspace.floats('cols', this.patch * columns);
-    backend.im2col(cols, x.data, N, this.inChannels, H, W, kh, kw, this.stride, this.padding);
-    const t = this.workspace.floats('t', this.outChannels * columns);
-    backend.gemm(false, false, this.outChannels, columns, this.patch, 1, this.values.weight, cols, 0, t);
-    const y = this.workspace.floats('y', t.length);
-    backend.convBiasForward(y, t, this.values.bias, N, this.outChannels, OH * OW);
-    this.saved = { x, N, H, W, OH, OW };
+    const y = this.workspace.floats('y', N * this.outChannels * shape[2] * shape[3]);
+    this.ctx.backend.conv2dForward(y, x.data, this.values.weight, this.values.bias, N, C, H, W, this.outChannels, kh, kw, this.stride, this.padding);
+    this.saved = x;
     return { data: y, shape };
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
     if (!this.saved) throw new Error(`${this.describe()}: backward before forward`);
-    const { x, N, H, W, OH, OW } = this.saved;
+    const x = this.saved;
+    const [N, C, H, W] = x.shape;
     const [kh, kw] = this.kernelSize;
     const { backend } = this.ctx;
-    const columns = N * OH * OW;
-    const dt = this.workspace.floats('t', this.outChannels * columns); // t is not needed after forward
-    backend.convBiasBackward(dt, this.grads.bias, dy.data, N, this.outChannels, OH * OW);
-    const cols = this.workspace.floats('cols', this.patch * columns);
-    backend.gemm(false, true, this.outChannels, this.patch, columns, 1, dt, cols, 1, this.grads.weight);
+    backend.conv2dBackwardParams(this.grads.weight, this.grads.bias, dy.data, x.data, N, C, H, W, this.outChannels, kh, kw, this.stride, this.padding);
     if (!needDx) return undefined;
-    const dcols = this.workspace.floats('dcols', cols.length);
-    backend.gemm(true, false, this.patch, columns, this.outChannels, 1, this.values.weight, dt, 0, dcols);
     const dx = this.workspace.floats('dx', x.data.length);
-    backend.col2im(dx, dcols, N, this.inChannels, H, W, kh, kw, this.stride, this.padding);
+    backend.conv2dBackwardInput(dx, dy.data, this.values.weight, N, C, H, W, this.outChannels, kh, kw, this.stride, this.padding);
     return { data: dx, shape: x.shape };
   }
 }

@@ -182,7 +182,8 @@ export class Trainer {
         samplesPerSecond: s.seen / s.seconds,
       };
       if (testData) {
-        const test = await evaluate(this.model, testData);
+        // At the training batch size: a larger one would grow every activation buffer of the model for good.
+        const test = await evaluate(this.model, testData, { batchSize });
         record.testLoss = test.loss;
         record.testAccuracy = test.accuracy;
       }

@@ -1,28 +1,30 @@
 /**
- * Convolution as a GEMM over the unfolded input (im2col), NCHW, the lowering of PyTorch's CPU
- * `slow_conv2d` (aten/src/ATen/native/ConvolutionMM2d.cpp, Unfold2d): for a weight (OC, C, KH, KW) seen as
- * (OC, C*KH*KW),
+ * Convolution (torch.nn.Conv2d: cross-correlation, zero padding) as GEMMs over the unfolded input (im2col),
+ * NCHW, image by image, the lowering of PyTorch's CPU `slow_conv2d` (aten/src/ATen/native/ConvolutionMM2d.cpp,
+ * Unfold2d). For a weight (OC, C, KH, KW) seen as (OC, K), K = C*KH*KW, and S = OH*OW, each image n has its
+ * unfolded columns cols_n = im2col(x_n) (K, S), and
  *
- *   forward:   cols = im2col(x)                       (C*KH*KW, N*OH*OW)
- *              t = weight x cols                      (OC, N*OH*OW)    (gemm)
- *              y = convBiasForward(t, bias)           (N, OC, OH, OW)
- *   backward:  dt, dbias += convBiasBackward(dy)
- *              dweight += dt x cols^T                 (gemm; cols is what forward saves for backward)
- *              dcols = weight^T x dt;  dx = col2im(dcols)
+ *   conv2dForward:         y_n = weight x cols_n + bias              (OC, S): NCHW as it stands   (gemm)
+ *   conv2dBackwardInput:   dx_n = col2im(weight^T x dy_n)            (C, H, W)                    (gemm)
+ *   conv2dBackwardParams:  dweight += dy_n x cols_n^T                (OC, K)                      (gemm)
+ *                          dbias[oc] += sum over n, s of dy[n, oc, s]  (summed in double)
+ *
+ * Nothing is saved for backward but x itself: conv2dBackwardParams unfolds each image again (one image's
+ * columns are small enough to stay in cache between the unfolding and the GEMM, which is why the native
+ * kernels go image by image too).
  *
  *   im2col:  cols[(c*KH + kh)*KW + kw, (n*OH + oh)*OW + ow] = x[n, c, oh*stride + kh - padding, ow*stride + kw - padding],
  *            0 where that position lies in the zero padding;
  *            OH = floor((H + 2*padding - KH) / stride) + 1, OW likewise.
  *   col2im:  its adjoint: dx = 0, then each cols entry is added to the pixel im2col read it from (entries
  *            that came from the padding are dropped).
- *   convBiasForward:   y[n, c, s] = t[c, n, s] + bias[c]            t (C, N*S), y (N, C, S), S = OH*OW
- *   convBiasBackward:  dt[c, n, s] = dy[n, c, s];  dbias[c] += sum over n, s of dy[n, c, s]  (summed in double)
  *
  * Both unfoldings walk the input one (n, c) plane at a time (the native kernels split the planes over
  * threads), and for each kernel offset (kh, kw) first work out which output rows and columns read inside the
  * image, so the inner loops have no bounds tests.
  */
 import type { FloatArray } from '../check.js';
+import { gemm } from './gemm.js';
 
 /** Output positions o in [lo, hi) whose input position o*stride + k - padding lies in [0, size). */
 function insideRange(k: number, size: number, out: number, stride: number, padding: number): [number, number] {
@@ -90,29 +92,55 @@ export function col2im<F extends FloatArray>(dx: F, cols: F, N: number, C: numbe
   }
 }
 
-export function convBiasForward<F extends FloatArray>(y: F, t: F, bias: F, N: number, C: number, S: number): void {
+/** A new array of x's type and the given length. */
+function like<F extends FloatArray>(x: F, length: number): F {
+  return new (x.constructor as new (length: number) => F)(length);
+}
+
+/** Image n of a batch of images of `size` values each. */
+function image<F extends FloatArray>(a: F, n: number, size: number): F {
+  return a.subarray(n * size, (n + 1) * size) as F;
+}
+
+export function conv2dForward<F extends FloatArray>(y: F, x: F, weight: F, bias: F, N: number, C: number, H: number,
+  W: number, OC: number, KH: number, KW: number, stride: number, padding: number): void {
+  const K = C * KH * KW;
+  const S = outSize(H, KH, stride, padding) * outSize(W, KW, stride, padding);
+  const cols = like(x, K * S);
   for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const b = bias[c];
-      const from = (c * N + n) * S;
-      const to = (n * C + c) * S;
-      for (let s = 0; s < S; s++) y[to + s] = t[from + s] + b;
+    im2col(cols, image(x, n, C * H * W), 1, C, H, W, KH, KW, stride, padding);
+    const yn = image(y, n, OC * S);
+    gemm(false, false, OC, S, K, 1, weight, cols, 0, yn);
+    for (let oc = 0; oc < OC; oc++) {
+      for (let s = 0; s < S; s++) yn[oc * S + s] += bias[oc];
     }
   }
 }
 
-export function convBiasBackward<F extends FloatArray>(dt: F, dbias: F, dy: F, N: number, C: number, S: number): void {
-  for (let c = 0; c < C; c++) {
-    let sum = 0;
-    for (let n = 0; n < N; n++) {
-      const from = (n * C + c) * S;
-      const to = (c * N + n) * S;
-      for (let s = 0; s < S; s++) {
-        const g = dy[from + s];
-        dt[to + s] = g;
-        sum += g;
-      }
-    }
-    dbias[c] += sum;
+export function conv2dBackwardInput<F extends FloatArray>(dx: F, dy: F, weight: F, N: number, C: number, H: number,
+  W: number, OC: number, KH: number, KW: number, stride: number, padding: number): void {
+  const K = C * KH * KW;
+  const S = outSize(H, KH, stride, padding) * outSize(W, KW, stride, padding);
+  const dcols = like(dy, K * S);
+  for (let n = 0; n < N; n++) {
+    gemm(true, false, K, S, OC, 1, weight, image(dy, n, OC * S), 0, dcols);
+    col2im(image(dx, n, C * H * W), dcols, 1, C, H, W, KH, KW, stride, padding);
   }
+}
+
+export function conv2dBackwardParams<F extends FloatArray>(dweight: F, dbias: F, dy: F, x: F, N: number, C: number,
+  H: number, W: number, OC: number, KH: number, KW: number, stride: number, padding: number): void {
+  const K = C * KH * KW;
+  const S = outSize(H, KH, stride, padding) * outSize(W, KW, stride, padding);
+  const cols = like(x, K * S);
+  const sums = new Float64Array(OC);
+  for (let n = 0; n < N; n++) {
+    const dyn = image(dy, n, OC * S);
+    im2col(cols, image(x, n, C * H * W), 1, C, H, W, KH, KW, stride, padding);
+    gemm(false, true, OC, K, S, 1, dyn, cols, 1, dweight);
+    for (let oc = 0; oc < OC; oc++) {
+      for (let s = 0; s < S; s++) sums[oc] += dyn[oc * S + s];
+    }
+  }
+  for (let oc = 0; oc < OC; oc++) dbias[oc] += sums[oc];
 }
