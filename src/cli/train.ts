@@ -118,7 +118,7 @@ async function train(config: RunConfig, outDir: string, json: boolean, resume?: 
 }
 
 /** The output directory exists and takes files, checked before any training. */
-function ensureWritable(dir: string): void {
+export function ensureWritable(dir: string): void {
   const probe = join(dir, `.write-test-${process.pid}`);
   try {
     mkdirSync(dir, { recursive: true });
