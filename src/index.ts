@@ -16,3 +16,9 @@ export type { FitOptions, History, EpochRecord, BatchInfo, TrainerState, Trainin
 export { trainingData, buildRun, buildModel, buildOptimizer, loadData, DEFAULT_CONFIG, type RunConfig } from './train/run.js';
 export { mlpLayers, cnnLayers, layersFromList } from './train/models.js';
 export { writeCheckpoint, readCheckpoint, type Checkpoint } from './train/checkpoint.js';
+export { runExperiment, EXPERIMENTS, EXPERIMENT_NAMES, type RunExperimentOptions, type ExperimentRun } from './experiments/index.js';
+export type { Experiment, ExperimentSummary, CommonOptions } from './experiments/experiment.js';
+export { renderSvg, svgToPng, writeChart, type ChartSpec, type ChartFiles } from './plot/render.js';
+export { lineChart, trainingCharts, type Series, type LineChartOptions } from './plot/charts.js';
+export { writeReport, renderReport, type ReportInput, type ReportTable, type Cell } from './report/report.js';
+export { machineInfo, type MachineInfo } from './report/machine.js';

@@ -22,6 +22,8 @@ export interface LineChartOptions {
   series: readonly Series[];
   yDomain?: readonly [number, number];
   yFormat?: string;
+  /** The x values are counts (epochs): integer ticks, and a dot on each point. */
+  xCounts?: boolean;
   /** Title of the legend; default none. */
   legend?: string;
   /** Where the legend goes; default right. */
@@ -41,7 +43,7 @@ export function seriesValues(series: readonly Series[]): { x: number; y: number 
 /** Colour and dash scales that follow the series' order and their `color` / `dashed`. */
 export function seriesEncoding(series: readonly Series[], legend?: string, orient: 'right' | 'bottom' | 'top' = 'right'): Record<string, unknown> {
   const names = series.map((s) => s.name);
-  const legendSpec = { title: legend ?? null, orient, ...(orient === 'right' ? {} : { direction: 'horizontal' }) };
+  const legendSpec = { title: legend ?? null, orient, symbolType: 'stroke', ...(orient === 'right' ? {} : { direction: 'horizontal' }) };
   return {
     color: { field: 'series', type: 'nominal', sort: names, scale: { domain: names, range: series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]) }, legend: legendSpec },
     strokeDash: { field: 'series', type: 'nominal', sort: names, scale: { domain: names, range: series.map((s) => (s.dashed ? [6, 4] : [1, 0])) }, legend: legendSpec },
@@ -55,9 +57,12 @@ export function lineChart(o: LineChartOptions): ChartSpec {
     width: o.width ?? 420,
     height: o.height ?? 260,
     data: { values: seriesValues(o.series) },
-    mark: { type: 'line', clip: true },
+    mark: { type: 'line', clip: true, ...(o.xCounts ? { point: { size: 30 } } : {}) },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.x, scale: { nice: false, zero: false } },
+      x: {
+        field: 'x', type: 'quantitative', title: o.x, scale: { nice: false, zero: false, ...(o.xCounts ? { padding: 10 } : {}) },
+        ...(o.xCounts ? { axis: { format: 'd', tickMinStep: 1 } } : {}),
+      },
       y: {
         field: 'y', type: 'quantitative', title: o.y,
         scale: o.yDomain ? { domain: [...o.yDomain], nice: false } : { zero: false },
@@ -77,7 +82,7 @@ export function trainingCharts(epochs: readonly EpochRecord[], subtitle?: string
     ...(hasTest ? [{ name: 'test', x, y: epochs.map((r) => test(r) ?? null), dashed: true }] : []),
   ];
   return [
-    { name: 'loss', spec: lineChart({ title: 'Loss', subtitle, x: 'epoch', y: 'cross-entropy loss', series: pair((r) => r.trainLoss, (r) => r.testLoss) }) },
-    { name: 'accuracy', spec: lineChart({ title: 'Accuracy', subtitle, x: 'epoch', y: 'accuracy', yFormat: '.0%', series: pair((r) => r.trainAccuracy, (r) => r.testAccuracy) }) },
+    { name: 'loss', spec: lineChart({ title: 'Loss', subtitle, x: 'epoch', xCounts: true, y: 'cross-entropy loss', series: pair((r) => r.trainLoss, (r) => r.testLoss) }) },
+    { name: 'accuracy', spec: lineChart({ title: 'Accuracy', subtitle, x: 'epoch', xCounts: true, y: 'accuracy', yFormat: '.0%', series: pair((r) => r.trainAccuracy, (r) => r.testAccuracy) }) },
   ];
 }

@@ -47,13 +47,29 @@ export async function renderSvg(spec: ChartSpec): Promise<string> {
   }
 }
 
-export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+/** resvg's font setup: the system's fonts, with Vega's 'sans-serif' drawn in DejaVu Sans. */
+export const RESVG_FONTS = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' };
+
+let fontsChecked = false;
+
+/**
+ * Throws when resvg finds no font to draw text with (a machine with no fonts installed), rather than
+ * writing charts without a word on them.
+ */
+async function checkFonts(): Promise<void> {
+  if (fontsChecked) return;
   const { Resvg } = await import('@resvg/resvg-js');
-  const resvg = new Resvg(svg, {
-    background: 'white',
-    fitTo: { mode: 'zoom', value: scale },
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
-  });
+  const probe = '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="30"><text x="4" y="20" font-family="sans-serif" font-size="14">Ag</text></svg>';
+  if (new Resvg(probe, { font: RESVG_FONTS }).getBBox() === undefined) {
+    throw new Error('PNG charts: resvg found no font to draw text with; install one (Debian: apt-get install fonts-dejavu-core)');
+  }
+  fontsChecked = true;
+}
+
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  await checkFonts();
+  const { Resvg } = await import('@resvg/resvg-js');
+  const resvg = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: scale }, font: RESVG_FONTS });
   return resvg.render().asPng();
 }
 

@@ -56,11 +56,11 @@ function table(t: ReportTable): string {
 <tbody>${t.rows.map((row) => `<tr>${row.map((c, i) => cell(c, i === 0 ? 'th' : 'td')).join('')}</tr>`).join('\n')}</tbody></table>`;
 }
 
-function keyValues(caption: string, object: Record<string, unknown>): string {
+function keyValues(object: Record<string, unknown>): string {
   const rows = Object.entries(object)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(typeof v === 'string' ? v : JSON.stringify(v))}</td></tr>`);
-  return `<table class="kv"><caption>${escape(caption)}</caption><tbody>${rows.join('\n')}</tbody></table>`;
+  return `<table class="kv"><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
 function figure(chart: ChartFiles): string {
@@ -93,12 +93,11 @@ export function renderReport(input: ReportInput): string {
 ${input.description ? `<p>${escape(input.description)}</p>` : ''}
 ${input.command ? `<pre>${escape(input.command)}</pre>` : ''}
 ${input.charts.length ? `<h2>Charts</h2>\n${input.charts.map(figure).join('\n')}` : ''}
-<h2>Results</h2>
-${input.tables.map(table).join('\n')}
+${input.tables.length ? `<h2>Results</h2>\n${input.tables.map(table).join('\n')}` : ''}
 <h2>Configuration</h2>
-${keyValues('Configuration', input.config)}
+${keyValues(input.config)}
 <h2>Machine</h2>
-${keyValues('Machine', machine)}
+${keyValues(machine)}
 ${input.files?.length ? `<h2>Files</h2><ul>${input.files.map((f) => `<li><a href="${escape(f)}">${escape(f)}</a></li>`).join('')}</ul>` : ''}
 </body></html>
 `;
