@@ -102,7 +102,7 @@ export const optimizers: Experiment<OptimizersOptions, OptimizersJob, Optimizers
     const spec = lineChart({
       title: 'Training loss of six optimizers on a network with BatchNorm',
       subtitle: `MLP ${options.hidden.join('-')} ReLU + BatchNorm, He init, MNIST, batch ${options.batchSize}; exponential moving average, span ${options.smooth} steps`,
-      x: 'training steps', y: 'training loss', width: 520, height: 320,
+      x: 'training steps', y: 'training loss (log scale)', yLog: true, width: 520, height: 320,
       series: results.map((r) => ({ name: `${label(r.optimizer)} (lr ${r.lr})`, x: steps, y: smoothed(r.loss, options.smooth) })),
     });
     return {

@@ -22,6 +22,8 @@ export interface LineChartOptions {
   series: readonly Series[];
   yDomain?: readonly [number, number];
   yFormat?: string;
+  /** A log scale for y (losses that span decades). */
+  yLog?: boolean;
   /** The x values are counts (epochs): integer ticks, and a dot on each point. */
   xCounts?: boolean;
   /** Title of the legend; default none. */
@@ -65,7 +67,7 @@ export function lineChart(o: LineChartOptions): ChartSpec {
       },
       y: {
         field: 'y', type: 'quantitative', title: o.y,
-        scale: o.yDomain ? { domain: [...o.yDomain], nice: false } : { zero: false },
+        scale: o.yDomain ? { domain: [...o.yDomain], nice: false } : o.yLog ? { type: 'log' } : { zero: false },
         ...(o.yFormat ? { axis: { format: o.yFormat } } : {}),
       },
       ...seriesEncoding(o.series, o.legend, o.legendOrient),
