@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `normnet` command: `train`, `eval`, `info`, `--version`, `--help`. A misuse exits 2 and a failure 1,
+ * The `normnet` command: `train`, `eval`, `experiment`, `info`, `--version`, `--help`. A misuse exits 2 and a failure 1,
  * each with one line on stderr.
  */
 import { getBackend } from '../kernels/backend.js';
 import { version } from '../version.js';
 import { evalCommand, EVAL_USAGE } from './eval.js';
+import { experimentCommand } from './experiment.js';
 import { UsageError } from './options.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
 
@@ -14,6 +15,8 @@ const USAGE = `Usage: normnet <command> [options]
 Commands:
   train [options]       train a model (default: an MLP with BatchNorm on MNIST); normnet train --help
   eval CHECKPOINT       test loss, accuracy and confusion matrix of a checkpoint
+  experiment NAME       an experiment on Batch Normalization, with charts and a report: weight-scale,
+                        activations, depth, optimizers; normnet experiment --help
   info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
 
 Options:
@@ -66,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
     case 'eval':
       if (rest.includes('--help')) return printed(EVAL_USAGE);
       return evalCommand(rest);
+    case 'experiment':
+      return experimentCommand(rest);
     default:
       return usageError(`unknown command: ${command}`);
   }

@@ -54,6 +54,13 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'out', flag: '--out', type: { kind: 'string' }, help: 'output directory for metrics and checkpoints' },
 ];
 
+/** The train option named `key`, for commands that take the same option (experiments), with its help. */
+export function trainOption(key: string, help?: string): OptionSpec {
+  const spec = TRAIN_OPTIONS.find((o) => o.key === key);
+  if (!spec) throw new Error(`no train option ${key}`);
+  return help === undefined ? spec : { ...spec, help };
+}
+
 export function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
   const t = spec.type;
   const bad = (expected: string): never => {
@@ -110,10 +117,11 @@ export function parseValue(spec: OptionSpec, raw: unknown, where: string): unkno
 }
 
 /**
- * Parses `normnet train` arguments into raw config values: `--flag value`, `--flag=value`, `--no-flag` for
- * booleans, and the command's own switches (listed in `switches`). Unknown flags are UsageErrors.
+ * Parses a command's arguments into raw config values: `--flag value`, `--flag=value`, `--no-flag` for
+ * booleans, and the command's own switches (listed in `switches`). `table` gives the options (default
+ * `normnet train`'s). Unknown flags are UsageErrors.
  */
-export function parseFlags(args: readonly string[], switches: readonly string[], valued: readonly string[]): { options: Record<string, unknown>; switches: Set<string>; values: Record<string, string> } {
+export function parseFlags(args: readonly string[], switches: readonly string[], valued: readonly string[], table: readonly OptionSpec[] = TRAIN_OPTIONS): { options: Record<string, unknown>; switches: Set<string>; values: Record<string, string> } {
   const options: Record<string, unknown> = {};
   const seen = new Set<string>();
   const values: Record<string, string> = {};
@@ -137,13 +145,13 @@ export function parseFlags(args: readonly string[], switches: readonly string[],
       values[flag] = takeValue();
       continue;
     }
-    const negated = flag.startsWith('--no-') ? TRAIN_OPTIONS.find((o) => o.flag === `--${flag.slice(5)}` && o.type.kind === 'boolean') : undefined;
+    const negated = flag.startsWith('--no-') ? table.find((o) => o.flag === `--${flag.slice(5)}` && o.type.kind === 'boolean') : undefined;
     if (negated) {
       if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
       options[negated.key] = false;
       continue;
     }
-    const spec = TRAIN_OPTIONS.find((o) => o.flag === flag);
+    const spec = table.find((o) => o.flag === flag);
     if (!spec) throw new UsageError(`unknown option: ${flag}`);
     options[spec.key] = spec.type.kind === 'boolean' && inline === undefined ? true : parseValue(spec, takeValue(), flag);
   }
@@ -162,6 +170,8 @@ export function validateConfig(config: unknown, file: string): Record<string, un
   return out;
 }
 
-export function optionsHelp(): string {
-  return TRAIN_OPTIONS.map((o) => `  ${(o.flag + (o.type.kind === 'boolean' ? '' : ' V')).padEnd(18)} ${o.help}`).join('\n');
+/** One line per option; `defaults` (by key) are shown after the help. */
+export function optionsHelp(table: readonly OptionSpec[] = TRAIN_OPTIONS, defaults: Record<string, unknown> = {}): string {
+  const shown = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
+  return table.map((o) => `  ${(o.flag + (o.type.kind === 'boolean' ? '' : ' V')).padEnd(18)} ${o.help}${defaults[o.key] !== undefined ? ` (default ${shown(defaults[o.key])})` : ''}`).join('\n');
 }

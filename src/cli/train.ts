@@ -1,34 +1,40 @@
 /**
  * `normnet train [flags] [--config job.json] [--resume DIR] [--json]`: trains a model on MNIST or
  * Fashion-MNIST, writes metrics.jsonl and a checkpoint every epoch to the output directory, and prints the
- * test accuracy. SIGINT / SIGTERM finish the current batch, write a checkpoint and exit 130 / 143.
+ * test accuracy; at the end it writes report.html there, with the loss and accuracy charts (SVG and PNG)
+ * when --plot is given. SIGINT / SIGTERM finish the current batch, write a checkpoint and exit 130 / 143.
  * Every misuse exits 2 (1 for a failure while running) with one line, leaving existing files as they were.
  */
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configure } from '../kernels/backend.js';
+import { trainingCharts } from '../plot/charts.js';
+import { writeChart } from '../plot/render.js';
+import { machineInfo } from '../report/machine.js';
+import { writeReport } from '../report/report.js';
 import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { buildRun, DEFAULT_CONFIG, type RunConfig } from '../train/run.js';
-import { Trainer, type TrainerState } from '../train/trainer.js';
+import { Trainer, type EpochRecord, type TrainerState } from '../train/trainer.js';
 import { optionsHelp, parseFlags, UsageError, validateConfig } from './options.js';
 import { createProgress } from './progress.js';
 
 export const TRAIN_USAGE = `Usage: normnet train [options]
 
-Trains a model and writes metrics.jsonl and a checkpoint per epoch to --out.
+Trains a model and writes metrics.jsonl and a checkpoint per epoch to --out, and report.html at the end.
 
 Options:
 ${optionsHelp()}
   --config FILE      read options from a JSON file (flags given too take precedence)
   --resume DIR       continue the run in DIR from its last checkpoint (only --epochs, --threads may change)
-  --json             print one JSON object per epoch on stdout`;
+  --json             print one JSON object per epoch on stdout
+  --plot             also draw loss and accuracy against epochs (loss.svg/.png, accuracy.svg/.png) into the report`;
 
 /** Keys a resumed run may change: the rest come from its checkpoint. */
 const RESUMABLE = new Set(['epochs', 'threads']);
 
 export async function trainCommand(args: string[]): Promise<number> {
-  const parsed = parseFlags(args, ['--json'], ['--config', '--resume']);
-  const json = parsed.switches.has('--json');
+  const parsed = parseFlags(args, ['--json', '--plot'], ['--config', '--resume']);
+  const output = { json: parsed.switches.has('--json'), plot: parsed.switches.has('--plot'), command: `normnet train ${args.join(' ')}`.trim() };
   let config: RunConfig;
   let resume: TrainerState | undefined;
   let outDir: string;
@@ -47,7 +53,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     config = { ...validateConfig(checkpoint.config, `${checkpoint.dir}/trainer.json`), ...parsed.options } as unknown as RunConfig;
     resume = checkpoint.trainer;
     outDir = resolve(resumeDir.replace(/\/checkpoint(\.old)?\/?$/, ''));
-    return train(config, outDir, json, { state: resume, model: checkpoint.model });
+    return train(config, outDir, output, { state: resume, model: checkpoint.model });
   }
   let fromFile: Record<string, unknown> = {};
   const configFile = parsed.values['--config'];
@@ -68,10 +74,16 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   config = { ...DEFAULT_CONFIG, ...fromFile, ...parsed.options } as RunConfig;
   outDir = resolve(config.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
-  return train(config, outDir, json);
+  return train(config, outDir, output);
 }
 
-async function train(config: RunConfig, outDir: string, json: boolean, resume?: { state: TrainerState; model: Record<string, unknown> }): Promise<number> {
+interface Output {
+  json: boolean;
+  plot: boolean;
+  command: string;
+}
+
+async function train(config: RunConfig, outDir: string, { json, plot, command }: Output, resume?: { state: TrainerState; model: Record<string, unknown> }): Promise<number> {
   if (config.threads !== undefined && config.backend !== 'ts') configure({ threads: config.threads });
   ensureWritable(outDir);
   const progress = createProgress({ json, tty: process.stderr.isTTY === true && !json });
@@ -110,6 +122,8 @@ async function train(config: RunConfig, outDir: string, json: boolean, resume?: 
     }
     const last = history.epochs[history.epochs.length - 1];
     if (!json && last) progress.message(`test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% after ${last.epoch} epochs`);
+    const report = await writeRunReport(outDir, savedConfig, run.describe, history.epochs, plot, command);
+    if (!json) progress.message(`report: ${report}`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
@@ -117,8 +131,27 @@ async function train(config: RunConfig, outDir: string, json: boolean, resume?: 
   }
 }
 
+/** report.html for a finished run: its epochs as a table and, with `plot`, as charts. */
+async function writeRunReport(dir: string, config: RunConfig, describe: string, epochs: readonly EpochRecord[], plot: boolean, command: string): Promise<string> {
+  const subtitle = `${describe} on ${config.dataset}`;
+  const charts = [];
+  if (plot) for (const chart of trainingCharts(epochs, subtitle)) charts.push(await writeChart(dir, chart.name, chart.spec));
+  const pct = (v: number | undefined) => (v === undefined ? null : `${(100 * v).toFixed(2)}%`);
+  return writeReport(dir, {
+    title: `normnet train: ${subtitle}`, command, config: { ...config }, charts, machine: machineInfo(config.backend),
+    seconds: epochs.reduce((sum, r) => sum + r.seconds, 0),
+    tables: [{
+      caption: 'Epochs',
+      columns: ['epoch', 'train loss', 'train accuracy', 'test loss', 'test accuracy', 'seconds', 'samples/s'],
+      rows: epochs.map((r) => [r.epoch, Number(r.trainLoss.toFixed(4)), pct(r.trainAccuracy), r.testLoss === undefined ? null : Number(r.testLoss.toFixed(4)),
+        pct(r.testAccuracy), Number(r.seconds.toFixed(1)), Math.round(r.samplesPerSecond)]),
+    }],
+    files: ['metrics.jsonl', 'checkpoint/model.safetensors', 'checkpoint/trainer.json'],
+  });
+}
+
 /** The output directory exists and takes files, checked before any training. */
-function ensureWritable(dir: string): void {
+export function ensureWritable(dir: string): void {
   const probe = join(dir, `.write-test-${process.pid}`);
   try {
     mkdirSync(dir, { recursive: true });

@@ -1,0 +1,77 @@
+/**
+ * `normnet experiment NAME [options]`: runs one of the Batch Normalization experiments, printing a line as
+ * each configuration finishes, and writes data.json, data.csv, the charts (SVG and PNG) and report.html to
+ * --out. Misuse (no or unknown name, unknown option, bad value) exits 2 with one line.
+ */
+import { join, resolve } from 'node:path';
+import { configure } from '../kernels/backend.js';
+import { EXPERIMENT_NAMES, EXPERIMENTS, runExperiment } from '../experiments/index.js';
+import { optionsHelp, parseFlags, trainOption, UsageError, type OptionSpec } from './options.js';
+import { ensureWritable } from './train.js';
+
+/** Options every experiment takes. */
+const COMMON_OPTIONS: readonly OptionSpec[] = [
+  { key: 'jobs', flag: '--jobs', type: { kind: 'int', min: 1, max: 64 }, help: 'configurations run at once, on worker threads (results do not depend on it)' },
+  trainOption('seed'),
+  trainOption('backend'),
+  trainOption('threads'),
+  trainOption('dataDir'),
+  trainOption('out', 'output directory (default runs/NAME-<time>)'),
+];
+
+export const EXPERIMENT_USAGE = `Usage: normnet experiment NAME [options]
+
+Runs an experiment on the effect of Batch Normalization and writes data.json, data.csv, its charts (SVG and
+PNG) and report.html to --out.
+
+Experiments:
+${EXPERIMENT_NAMES.map((name) => `  ${name.padEnd(14)} ${EXPERIMENTS[name].title}`).join('\n')}
+
+Options of every experiment:
+${optionsHelp(COMMON_OPTIONS, { jobs: 1, seed: 1, backend: 'native' })}
+
+normnet experiment NAME --help lists the experiment's own options.`;
+
+function experimentUsage(name: string): string {
+  const e = EXPERIMENTS[name];
+  return `Usage: normnet experiment ${name} [options]
+
+${e.title}.
+${e.description}
+
+Options:
+${optionsHelp(e.options, e.defaults)}
+${optionsHelp(COMMON_OPTIONS.filter((o) => o.key !== 'seed' && o.key !== 'backend'), { jobs: 1 })}
+${optionsHelp(COMMON_OPTIONS.filter((o) => o.key === 'seed' || o.key === 'backend'), e.defaults)}`;
+}
+
+export async function experimentCommand(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === '--help') {
+    console.log(EXPERIMENT_USAGE);
+    return 0;
+  }
+  if (name === undefined || name.startsWith('--')) {
+    throw new UsageError(`experiment needs a name: one of ${EXPERIMENT_NAMES.join(', ')}`);
+  }
+  if (!(name in EXPERIMENTS)) {
+    throw new UsageError(`unknown experiment: ${name} (one of ${EXPERIMENT_NAMES.join(', ')})`);
+  }
+  if (rest.includes('--help')) {
+    console.log(experimentUsage(name));
+    return 0;
+  }
+  const experiment = EXPERIMENTS[name];
+  const { options } = parseFlags(rest, [], [], [...experiment.options, ...COMMON_OPTIONS]);
+  const { jobs = 1, threads, out, ...settings } = options as { jobs?: number; threads?: number; out?: string } & Record<string, unknown>;
+  const outDir = resolve(out ?? join('runs', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  ensureWritable(outDir);
+  if (threads !== undefined && settings.backend !== 'ts') configure({ threads });
+  console.log(`normnet: experiment ${name}, output in ${outDir}`);
+  const run = await runExperiment(name, settings, {
+    jobs, out: outDir, command: `normnet experiment ${args.join(' ')}`,
+    onProgress: (done, total, line) => console.log(`[${done}/${total}] ${line}`),
+  });
+  console.log(`wrote ${run.report} with ${run.charts.map((c) => `${c.name}.svg/.png`).join(', ')}, data.json and data.csv (${run.seconds.toFixed(1)} s)`);
+  return 0;
+}
