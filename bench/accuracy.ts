@@ -36,9 +36,9 @@ interface SeedRun {
 }
 
 // Reference configurations: BatchNorm1d after each hidden Linear, before the activation (mlpLayers does this).
-const MLP5: Partial<RunConfig> = { model: 'mlp', hidden: [100, 100, 100, 100, 100], activation: 'relu', init: 'he', optimizer: 'sgd', lr: 0.01, batchSize: 100 };
-const MLP3: Partial<RunConfig> = { model: 'mlp', hidden: [100, 100, 100], activation: 'sigmoid', init: 'xavier', optimizer: 'sgd', lr: 0.1, batchSize: 60 };
-const CNN_FASHION: Partial<RunConfig> = { model: 'cnn', dataset: 'fashion-mnist', optimizer: 'sgd', lr: 0.2, batchSize: 256 };
+const MLP5: Partial<RunConfig> = { model: 'mlp', schedule: 'constant', hidden: [100, 100, 100, 100, 100], activation: 'relu', init: 'he', optimizer: 'sgd', lr: 0.01, batchSize: 100 };
+const MLP3: Partial<RunConfig> = { model: 'mlp', schedule: 'constant', hidden: [100, 100, 100], activation: 'sigmoid', init: 'xavier', optimizer: 'sgd', lr: 0.1, batchSize: 60 };
+const CNN_FASHION: Partial<RunConfig> = { model: 'cnn', schedule: 'constant', dataset: 'fashion-mnist', optimizer: 'sgd', lr: 0.2, batchSize: 256 };
 
 const ROWS: Row[] = [
   { name: 'MLP 784-5×100-10 ReLU He, BN, SGD 0.01, batch 100', config: { ...MLP5, batchnorm: true }, marks: [{ epoch: 5, reference: 95.5 }, { epoch: 20, reference: [96.9, 97.1] }] },
@@ -81,7 +81,7 @@ async function runRow(row: Row, seed: number, epochs: number, evaluateAt: (epoch
   const accuracy = new Map<number, number>();
   let seconds = 0;
   await new Trainer(run.model, run.train, {
-    epochs, batchSize: config.batchSize, optimizer: run.optimizer, seed,
+    epochs, batchSize: config.batchSize, optimizer: run.optimizer, seed, schedule: config.schedule,
     onEpoch: async (record) => {
       seconds += record.seconds;
       if (evaluateAt(record.epoch)) accuracy.set(record.epoch, 100 * (await evaluate(run.model, run.test)).accuracy);

@@ -54,7 +54,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   batchSize: 100,
   optimizer: 'momentum',
   lr: 0.05,
-  schedule: 'constant',
+  schedule: 'cosine',
   weightDecay: 0,
   seed: 1,
   backend: 'native',
