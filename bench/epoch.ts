@@ -187,7 +187,7 @@ async function childTs(w: Workload, steps: number): Promise<TsResult> {
 
 /**
  * One native epoch with every kernel timed twice: at the addon (the C++ call, N-API marshalling included) and
- * at the backend (the addon call plus withChecks' argument checks in JS). Wrapping the addon's functions works
+ * at the backend (the addon call plus the backend's JS wrapper; the native backend repeats no argument checks in JS). Wrapping the addon's functions works
  * because getBackend('native') captures them on its first call, which comes after; the backend's are its own
  * properties, read by the layers at each call.
  */
@@ -418,8 +418,8 @@ function printBreakdown(w: Workload, results: { threads: number; result: Breakdo
   const pct = (s: number, total: number) => `${((100 * s) / total).toFixed(1)}%`;
   const first = results[0].result;
   console.log(`\n### ${w.key.toUpperCase()} — time per kernel in one native epoch (${first.steps} steps, after ${WARMUP_STEPS} warm-up steps)\n`);
-  console.log('"addon" is the C++ call as seen from JS (N-API marshalling included); "argument checks" is the rest of each ' +
-    'backend call (withChecks, in JS); "other (JS)" is the epoch minus every kernel call and the batch gathering: ' +
+  console.log('"addon" is the C++ call as seen from JS (N-API marshalling included); "backend wrapper (JS)" is the rest of each ' +
+    'backend call (the native backend checks its arguments in C++ only); "other (JS)" is the epoch minus every kernel call and the batch gathering: ' +
     'layers, loss and accuracy bookkeeping, the trainer. gemm is split by call shape (op(A), op(B), M×N×K).\n');
   const columns = ['kernel', 'calls/epoch', ...results.flatMap(({ threads }) => [`${threads}T ms`, `${threads}T %`]),
     ...(results.length > 1 ? [`${results[0].threads}T→${results[results.length - 1].threads}T speedup`] : [])];
@@ -449,7 +449,7 @@ function printBreakdown(w: Workload, results: { threads: number; result: Breakdo
     }
   }
   const kernelSum = (r: BreakdownResult, key: 'seconds' | 'addonSeconds') => Object.values(r.kernels).reduce((s, k) => s + k[key], 0);
-  line('argument checks (JS)', '', (r) => kernelSum(r, 'seconds') - kernelSum(r, 'addonSeconds'));
+  line('backend wrapper (JS)', '', (r) => kernelSum(r, 'seconds') - kernelSum(r, 'addonSeconds'));
   line('batch gathering (JS, Dataset.batch)', String(first.steps), (r) => r.gatherSeconds);
   line('other (JS)', '', (r) => r.seconds - kernelSum(r, 'seconds') - r.gatherSeconds);
   line('**epoch**', '', (r) => r.seconds);
