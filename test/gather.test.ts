@@ -59,3 +59,19 @@ describe.skipIf(!nativeAvailable())('Dataset batches through the native gatherSc
     expect(() => ds.batch(order, { backend: {} as never })).toThrow(/Dataset.batch: backend must be a backend/);
   });
 });
+
+describeBackends('Dataset batches on a backend', (backend) => {
+  it('gather a partial last batch after full ones (the index buffers are cut to the batch)', () => {
+    const random = seededRandom(9);
+    const x = Uint8Array.from({ length: 10 * 4 }, () => Math.floor(random() * 256));
+    const labels = Uint8Array.from({ length: 10 }, (_, i) => i % 3);
+    const whole = new Dataset({ x, labels, shape: [10, 4], classes: 3 });
+    // The subset stores its samples in reverse, so its sample i is stored row 9 - i.
+    for (const [ds, stored] of [[whole, [8, 9]], [whole.subset([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]), [1, 0]]] as const) {
+      const batches = [...ds.batches(4, { backend: backend() })].map((b) => ({ x: b.x.data.slice(), labels: Array.from(b.labels) }));
+      expect(batches.map((b) => b.labels.length)).toEqual([4, 4, 2]);
+      expect(batches[2].x).toEqual(reference(x, Int32Array.from(stored), 2, 4, 1 / 255));
+      expect(batches[2].labels).toEqual(stored.map((r) => labels[r]));
+    }
+  });
+});

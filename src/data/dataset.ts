@@ -69,10 +69,13 @@ export class BatchBuffers {
   private hot = new Float32Array(0);
   private local = new Int32Array(0);
   private stored = new Int32Array(0);
-  private readonly batches = new Map<string, Batch>();
+  private readonly views = new Map<string, BatchViews>();
 
-  /** Growth and the cached views for one batch geometry; returns the index buffers to fill. */
-  prepare(n: number, D: number, C: number, shape: readonly number[], oneHot: boolean): { batch: Batch; indices: Int32Array; local: Int32Array; stored: Int32Array } {
+  /**
+   * Growth and the cached views for one batch geometry: the batch, and index buffers of exactly n entries
+   * (kernels take arrays of their exact length, so a partial last batch must not see the full batch's rows).
+   */
+  prepare(n: number, D: number, C: number, shape: readonly number[], oneHot: boolean): BatchViews {
     if (this.x.length < n * D || this.labels.length < n || (oneHot && this.hot.length < n * C)) {
       if (this.x.length < n * D) this.x = new Float32Array(n * D);
       if (this.labels.length < n) {
@@ -81,21 +84,23 @@ export class BatchBuffers {
         this.stored = new Int32Array(n);
       }
       if (oneHot && this.hot.length < n * C) this.hot = new Float32Array(n * C);
-      this.batches.clear(); // views of the old buffers
+      this.views.clear(); // views of the old buffers
     }
     const key = `${shape.join(',')}|${oneHot ? C : 0}`;
-    let batch = this.batches.get(key);
-    if (!batch) {
-      const labels = this.labels.subarray(0, n);
-      batch = {
-        x: { data: this.x.subarray(0, n * D), shape: Object.freeze([...shape]) },
-        labels: oneHot ? this.hot.subarray(0, n * C) : labels,
+    let views = this.views.get(key);
+    if (!views) {
+      const indices = this.labels.subarray(0, n);
+      views = {
+        batch: { x: { data: this.x.subarray(0, n * D), shape: Object.freeze([...shape]) }, labels: oneHot ? this.hot.subarray(0, n * C) : indices },
+        indices, local: this.local.subarray(0, n), stored: this.stored.subarray(0, n),
       };
-      this.batches.set(key, batch);
+      this.views.set(key, views);
     }
-    return { batch, indices: this.labels, local: this.local, stored: this.stored };
+    return views;
   }
 }
+
+interface BatchViews { batch: Batch; indices: Int32Array; local: Int32Array; stored: Int32Array }
 
 export class Dataset {
   /** Stored samples, shared with subsets; sample i is stored row `rows ? rows[i] : i`. */
