@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/batchnorm.h"
 
@@ -208,6 +209,26 @@ inline DxConstants finish_gradients(int64_t c, double sum_dy, double sum_dy_xc, 
           static_cast<float>(sum_dy_xhat / count)};
 }
 
+// Per-thread per-channel scratch (the pool runs channel ranges on several threads): zeroed doubles, floats,
+// backward constants; they only grow, so steady-state calls allocate nothing.
+std::vector<double>& scratch(int which, int64_t n) {
+  thread_local std::vector<double> buffers[2];
+  buffers[which].assign(static_cast<size_t>(n), 0.0);
+  return buffers[which];
+}
+
+std::vector<float>& scratch_floats(int which, int64_t n) {
+  thread_local std::vector<float> buffers[2];
+  buffers[which].resize(static_cast<size_t>(n));
+  return buffers[which];
+}
+
+std::vector<DxConstants>& scratch_constants(int64_t n) {
+  thread_local std::vector<DxConstants> buffer;
+  buffer.resize(static_cast<size_t>(n));
+  return buffer;
+}
+
 }  // namespace
 
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
@@ -234,15 +255,25 @@ void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* 
         });
     return;
   }
+  // Each pass walks the planes in memory order (n outer, channels inner), which the prefetchers follow; a walk
+  // channel by channel jumps C*S floats after every plane. Per channel, the sums still run over n in order.
+  std::vector<double>& sum = scratch(0, c1 - c0);
+  std::vector<double>& sq = scratch(1, c1 - c0);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = c0; c < c1; ++c) sum[c - c0] += run_sum(x + (n * C + c) * S, S);
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = c0; c < c1; ++c) sq[c - c0] += run_squares(x + (n * C + c) * S, S, sum[c - c0] / count);
+  }
+  std::vector<float>& scale = scratch_floats(0, c1 - c0);
+  std::vector<float>& shift = scratch_floats(1, c1 - c0);
   for (int64_t c = c0; c < c1; ++c) {
-    double sum = 0, sq = 0;
-    for (int64_t n = 0; n < N; ++n) sum += run_sum(x + (n * C + c) * S, S);
-    const double mean = sum / count;
-    for (int64_t n = 0; n < N; ++n) sq += run_squares(x + (n * C + c) * S, S, mean);
-    finish_stats(c, mean, sq / count, count, momentum, eps, save_mean, save_inv_std, running_mean, running_var);
-    float scale, shift;
-    scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale, shift);
-    for (int64_t n = 0; n < N; ++n) run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale, shift);
+    finish_stats(c, sum[c - c0] / count, sq[c - c0] / count, count, momentum, eps, save_mean, save_inv_std, running_mean,
+                 running_var);
+    scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale[c - c0], shift[c - c0]);
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = c0; c < c1; ++c) run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale[c - c0], shift[c - c0]);
   }
 }
 
@@ -306,12 +337,22 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
         });
     return;
   }
+  // Memory order, as in forward_train_avx2.
+  std::vector<double>& sum_dy = scratch(0, c1 - c0);
+  std::vector<double>& sum_dy_xc = scratch(1, c1 - c0);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = c0; c < c1; ++c) {
+      run_gradient_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, save_mean[c], sum_dy[c - c0], sum_dy_xc[c - c0]);
+    }
+  }
+  std::vector<DxConstants>& d = scratch_constants(c1 - c0);
   for (int64_t c = c0; c < c1; ++c) {
-    double sum_dy = 0, sum_dy_xc = 0;
-    for (int64_t n = 0; n < N; ++n) run_gradient_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, save_mean[c], sum_dy, sum_dy_xc);
-    const DxConstants d = finish_gradients(c, sum_dy, sum_dy_xc, count, save_inv_std, gamma, dgamma, dbeta);
-    for (int64_t n = 0; n < N; ++n) {
-      run_dx(dx + (n * C + c) * S, dy + (n * C + c) * S, x + (n * C + c) * S, S, d.k, d.mean_dy, d.mean_dy_xhat,
+    d[c - c0] = finish_gradients(c, sum_dy[c - c0], sum_dy_xc[c - c0], count, save_inv_std, gamma, dgamma, dbeta);
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const DxConstants& k = d[c - c0];
+      run_dx(dx + (n * C + c) * S, dy + (n * C + c) * S, x + (n * C + c) * S, S, k.k, k.mean_dy, k.mean_dy_xhat,
              save_mean[c], save_inv_std[c]);
     }
   }
