@@ -29,24 +29,28 @@ function inputs(N: number, C: number, S: number, seed: number): Inputs {
 }
 
 /** The definitions, in float64, channel by channel. */
-function reference(N: number, C: number, S: number, input: Inputs, momentum: number) {
-  const { x, gamma, beta, dy } = input;
+/** relu: a fused ReLU, y = max(0, y) in both modes, and dy counted where that output is positive. */
+function reference(N: number, C: number, S: number, input: Inputs, momentum: number, relu = false) {
+  const { x, gamma, beta } = input;
   const at = (n: number, c: number, s: number) => (n * C + c) * S + s;
   const count = N * S;
   const y = new Float64Array(N * C * S), dx = new Float64Array(N * C * S), yEval = new Float64Array(N * C * S);
   const runningMean = Float64Array.from(input.runningMean), runningVar = Float64Array.from(input.runningVar);
   const dgamma = new Float64Array(C), dbeta = new Float64Array(C);
+  const dy = new Float64Array(N * C * S); // the gradient reaching the normalization: input.dy, masked by a fused ReLU
   for (let c = 0; c < C; c++) {
     let mean = 0, variance = 0;
     for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) mean += x[at(n, c, s)] / count;
     for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) variance += (x[at(n, c, s)] - mean) ** 2 / count;
     const invStd = 1 / Math.sqrt(variance + EPS);
+    const act = (v: number) => (relu ? Math.max(0, v) : v);
     let sumDy = 0, sumDyXhat = 0;
     for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
       const i = at(n, c, s);
       const xhat = (x[i] - mean) * invStd;
-      y[i] = gamma[c] * xhat + beta[c];
-      yEval[i] = gamma[c] * (x[i] - input.runningMean[c]) / Math.sqrt(input.runningVar[c] + EPS) + beta[c];
+      y[i] = act(gamma[c] * xhat + beta[c]);
+      yEval[i] = act(gamma[c] * (x[i] - input.runningMean[c]) / Math.sqrt(input.runningVar[c] + EPS) + beta[c]);
+      dy[i] = !relu || y[i] > 0 ? input.dy[i] : 0;
       sumDy += dy[i];
       sumDyXhat += dy[i] * xhat;
     }
@@ -64,22 +68,23 @@ function reference(N: number, C: number, S: number, input: Inputs, momentum: num
 }
 
 describeBackends('batchnorm', (backend) => {
-  it.each(SHAPES)('N=%i C=%i S=%i: forward-train, running statistics, eval, backward', (N, C, S) => {
+  it.each(SHAPES.flatMap((shape) => [[...shape, false], [...shape, true]] as [number, number, number, boolean][]))(
+    'N=%i C=%i S=%i relu %s: forward-train, running statistics, eval, backward', (N, C, S, relu) => {
     const input = inputs(N, C, S, N * 131 + C * 7 + S);
-    const ref = reference(N, C, S, input, 0.1);
+    const ref = reference(N, C, S, input, 0.1, relu);
     const b = backend();
     const y = new Float32Array(N * C * S), dx = new Float32Array(N * C * S), yEval = new Float32Array(N * C * S);
     const saveMean = new Float32Array(C), saveInvStd = new Float32Array(C);
     const runningMean = input.runningMean.slice(), runningVar = input.runningVar.slice();
-    b.batchnormForwardEval(yEval, input.x, input.gamma, input.beta, runningMean, runningVar, N, C, S, EPS);
+    b.batchnormForwardEval(yEval, input.x, input.gamma, input.beta, runningMean, runningVar, N, C, S, EPS, relu);
     expect(mismatches(yEval, ref.yEval, RTOL, ATOL, 'yEval')).toBe('');
     if (N * S <= 1) return;
-    b.batchnormForwardTrain(y, saveMean, saveInvStd, runningMean, runningVar, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS);
+    b.batchnormForwardTrain(y, saveMean, saveInvStd, runningMean, runningVar, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS, relu);
     expect(mismatches(y, ref.y, RTOL, ATOL, 'y')).toBe('');
     expect(mismatches(runningMean, ref.runningMean, RTOL, ATOL, 'runningMean')).toBe('');
     expect(mismatches(runningVar, ref.runningVar, RTOL, ATOL, 'runningVar')).toBe('');
     const dgamma = new Float32Array(C).fill(0.5), dbeta = new Float32Array(C).fill(-0.25); // backward adds
-    b.batchnormBackward(dx, dgamma, dbeta, input.dy, input.x, saveMean, saveInvStd, input.gamma, N, C, S);
+    b.batchnormBackward(dx, dgamma, dbeta, input.dy, input.x, saveMean, saveInvStd, input.gamma, N, C, S, relu ? y : null);
     expect(mismatches(dx, ref.dx, RTOL, ATOL, 'dx')).toBe('');
     expect(mismatches(dgamma, ref.dgamma.map((v) => v + 0.5), RTOL, ATOL * Math.sqrt(N * S), 'dgamma')).toBe('');
     expect(mismatches(dbeta, ref.dbeta.map((v) => v - 0.25), RTOL, ATOL * Math.sqrt(N * S), 'dbeta')).toBe('');
@@ -92,11 +97,11 @@ describeBackends('batchnorm', (backend) => {
     const b = backend();
     const y = new Float32Array(N * C * S), m = new Float32Array(C), v = new Float32Array(C);
     const rm = input.runningMean.slice(), rv = input.runningVar.slice();
-    b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 1, EPS);
+    b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 1, EPS, false);
     expect(mismatches(rm, ref.runningMean, RTOL, ATOL)).toBe('');
     expect(mismatches(rv, ref.runningVar, RTOL, ATOL)).toBe('');
     const rm0 = input.runningMean.slice(), rv0 = input.runningVar.slice();
-    b.batchnormForwardTrain(y, m, v, rm0, rv0, input.x, input.gamma, input.beta, N, C, S, 0, EPS);
+    b.batchnormForwardTrain(y, m, v, rm0, rv0, input.x, input.gamma, input.beta, N, C, S, 0, EPS, false);
     expect(rm0).toEqual(input.runningMean);
     expect(rv0).toEqual(input.runningVar);
   });
@@ -107,7 +112,7 @@ describeBackends('batchnorm', (backend) => {
     ['negative eps', [2, 3, 1, 0.1, -1], RangeError, /batchnormForwardTrain: eps must be in \[0, Infinity\), got -1/],
   ] as const)('rejects %s', (_name, [N, C, S, momentum = 0.1, eps = EPS], type, message) => {
     const f = (n: number) => new Float32Array(n);
-    const call = () => backend().batchnormForwardTrain(f(N * C * S), f(C), f(C), f(C), f(C), f(N * C * S), f(C), f(C), N, C, S, momentum, eps);
+    const call = () => backend().batchnormForwardTrain(f(N * C * S), f(C), f(C), f(C), f(C), f(N * C * S), f(C), f(C), N, C, S, momentum, eps, false);
     expect(call).toThrow(type);
     expect(call).toThrow(message);
   });
@@ -115,27 +120,37 @@ describeBackends('batchnorm', (backend) => {
   it('rejects wrong lengths and shared outputs', () => {
     const f = (n: number) => new Float32Array(n);
     const b = backend();
-    expect(() => b.batchnormForwardEval(f(6), f(6), f(2), f(3), f(3), f(3), 2, 3, 1, EPS))
+    expect(() => b.batchnormForwardEval(f(6), f(6), f(2), f(3), f(3), f(3), 2, 3, 1, EPS, false))
       .toThrow(/batchnormForwardEval: gamma must have length C = 3, got 2/);
     const shared = f(12);
-    expect(() => b.batchnormBackward(shared.subarray(0, 6), f(3), f(3), shared.subarray(6, 12), shared.subarray(3, 9), f(3), f(3), f(3), 2, 3, 1))
+    expect(() => b.batchnormBackward(shared.subarray(0, 6), f(3), f(3), shared.subarray(6, 12), shared.subarray(3, 9), f(3), f(3), f(3), 2, 3, 1, null))
       .toThrow(/batchnormBackward: dx must not share memory with x/);
-    expect(() => b.batchnormForwardTrain(f(6), f(3), f(3), f(3), f(3), new Float64Array(6) as never, f(3), f(3), 2, 3, 1, 0.1, EPS))
+    expect(() => b.batchnormForwardTrain(f(6), f(3), f(3), f(3), f(3), new Float64Array(6) as never, f(3), f(3), 2, 3, 1, 0.1, EPS, false))
+      .toThrow(TypeError);
+    expect(() => b.batchnormForwardTrain(f(6), f(3), f(3), f(3), f(3), f(6), f(3), f(3), 2, 3, 1, 0.1, EPS, 1 as never))
+      .toThrow(/batchnormForwardTrain: relu must be a boolean/);
+    expect(() => b.batchnormBackward(f(6), f(3), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3, 1, f(5)))
+      .toThrow(/batchnormBackward: y must have length N\*C\*S = 6, got 5/);
+    expect(() => b.batchnormBackward(f(6), f(3), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3, 1, undefined as never))
       .toThrow(TypeError);
   });
 });
 
 describe.skipIf(!nativeAvailable())('batchnorm: native against TS on random inputs', () => {
-  it.each([[100, 100, 1], [37, 45, 1], [500, 130, 1], [256, 20, 576], [64, 50, 100], [3, 7, 11]])('N=%i C=%i S=%i', (N, C, S) => {
+  const shapes: [number, number, number][] = [[100, 100, 1], [37, 45, 1], [500, 130, 1], [256, 20, 576], [64, 50, 100], [3, 7, 11]];
+  it.each(shapes.flatMap((shape) => [[...shape, false], [...shape, true]] as [number, number, number, boolean][]))(
+    'N=%i C=%i S=%i relu %s', (N, C, S, relu) => {
     const input = inputs(N, C, S, 99);
     const run = (name: 'native' | 'ts') => {
       const b = getBackend(name);
       const y = new Float32Array(N * C * S), dx = new Float32Array(N * C * S);
       const m = new Float32Array(C), v = new Float32Array(C), dg = new Float32Array(C), db = new Float32Array(C);
       const rm = input.runningMean.slice(), rv = input.runningVar.slice();
-      b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS);
-      b.batchnormBackward(dx, dg, db, input.dy, input.x, m, v, input.gamma, N, C, S);
-      return { y, dx, m, v, rm, rv, dg, db };
+      b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS, relu);
+      b.batchnormBackward(dx, dg, db, input.dy, input.x, m, v, input.gamma, N, C, S, relu ? y : null);
+      const yEval = new Float32Array(N * C * S);
+      b.batchnormForwardEval(yEval, input.x, input.gamma, input.beta, rm, rv, N, C, S, EPS, relu);
+      return { y, dx, m, v, rm, rv, dg, db, yEval };
     };
     const native = run('native');
     const ts = run('ts');
@@ -154,13 +169,13 @@ describe('batchnorm backward against finite differences (float64, TS)', () => {
     const b = float64Backend;
     const loss = () => {
       const y = new Float64Array(N * C * S);
-      b.batchnormForwardTrain(y, new Float64Array(C), new Float64Array(C), new Float64Array(C), new Float64Array(C).fill(1), x, gamma, beta, N, C, S, 0.1, EPS);
+      b.batchnormForwardTrain(y, new Float64Array(C), new Float64Array(C), new Float64Array(C), new Float64Array(C).fill(1), x, gamma, beta, N, C, S, 0.1, EPS, false);
       return y.reduce((acc, v, i) => acc + v * r[i], 0);
     };
     const m = new Float64Array(C), v = new Float64Array(C);
-    b.batchnormForwardTrain(new Float64Array(N * C * S), m, v, new Float64Array(C), new Float64Array(C).fill(1), x, gamma, beta, N, C, S, 0.1, EPS);
+    b.batchnormForwardTrain(new Float64Array(N * C * S), m, v, new Float64Array(C), new Float64Array(C).fill(1), x, gamma, beta, N, C, S, 0.1, EPS, false);
     const dx = new Float64Array(N * C * S), dgamma = new Float64Array(C), dbeta = new Float64Array(C);
-    b.batchnormBackward(dx, dgamma, dbeta, r, x, m, v, gamma, N, C, S);
+    b.batchnormBackward(dx, dgamma, dbeta, r, x, m, v, gamma, N, C, S, null);
     const h = 1e-6;
     const numeric = (values: Float64Array, i: number) => {
       const old = values[i];

@@ -103,19 +103,24 @@ describe('Sequential', () => {
   });
 });
 
-describe.skipIf(!nativeAvailable())('native and TS train step by step alike', () => {
-  it('an MLP and a CNN with BatchNorm, five SGD steps on fixed data', () => {
-    const build = (backend: 'native' | 'ts') => [
-      new Sequential([new Linear(12, 10), new BatchNorm1d(10), new ReLU(), new Linear(10, 4)], { backend, seed: 9 }),
-      new Sequential([new Conv2d(1, 3, 3), new BatchNorm2d(3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(3 * 3 * 3, 4)], { backend, seed: 9 }),
+describe('BatchNorm then ReLU, fused and not, on each backend, train step by step alike', () => {
+  const variants: { backend: 'native' | 'ts'; fuse: boolean }[] = [
+    { backend: 'ts', fuse: false }, { backend: 'ts', fuse: true },
+    ...(nativeAvailable() ? [{ backend: 'native', fuse: false }, { backend: 'native', fuse: true }] as const : []),
+  ];
+  it('an MLP and a CNN with BatchNorm, five SGD steps on fixed data, then eval, against TS unfused', () => {
+    const build = (backend: 'native' | 'ts', fuse: boolean) => [
+      new Sequential([new Linear(12, 10), new BatchNorm1d(10), new ReLU(), new Linear(10, 4)], { backend, seed: 9, fuse }),
+      new Sequential([new Conv2d(1, 3, 3), new BatchNorm2d(3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(3 * 3 * 3, 4)], { backend, seed: 9, fuse }),
     ];
     const shapes = [[16, 12], [16, 1, 8, 8]];
     const labels = Array.from({ length: 16 }, (_, i) => i % 4);
-    const [natives, tss] = [build('native'), build('ts')];
+    const models = variants.map((v) => build(v.backend, v.fuse));
     for (let m = 0; m < 2; m++) {
       const x = randomFloat32(shapes[m].reduce((a, b) => a * b, 1), seededRandom(m));
       for (let step = 0; step < 5; step++) {
-        const losses = [natives[m], tss[m]].map((model) => {
+        const losses = models.map((built) => {
+          const model = built[m];
           const loss = new SoftmaxCrossEntropy(model.backend);
           model.zeroGrad();
           const value = loss.forward(model.forward(x, shapes[m]), labels);
@@ -123,10 +128,30 @@ describe.skipIf(!nativeAvailable())('native and TS train step by step alike', ()
           for (const p of model.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] -= 0.1 * p.grad[i];
           return value;
         });
-        expect(Math.abs(losses[0] - losses[1]), `model ${m} step ${step}`).toBeLessThanOrEqual(1e-4 * losses[1]);
+        for (let v = 1; v < variants.length; v++) {
+          expect(Math.abs(losses[v] - losses[0]), `model ${m} step ${step} ${JSON.stringify(variants[v])}`).toBeLessThanOrEqual(1e-4 * losses[0]);
+        }
       }
-      expect(mismatches(natives[m].values, tss[m].values, 1e-3, 1e-5)).toBe('');
+      const outputs = models.map((built) => built[m].predict(x, shapes[m]).data);
+      for (let v = 1; v < variants.length; v++) {
+        expect(mismatches(models[v][m].values, models[0][m].values, 1e-3, 1e-5), JSON.stringify(variants[v])).toBe('');
+        expect(mismatches(outputs[v], outputs[0], 1e-3, 1e-5), `eval ${JSON.stringify(variants[v])}`).toBe('');
+      }
     }
+  });
+
+  it('fuses on TS to the same bits as the separate ReLU, and a fused model still runs its layers one by one', () => {
+    const fused = mlp(3);
+    const plain = new Sequential([new Linear(6, 5, { init: 'he' }), new BatchNorm1d(5), new ReLU(), new Linear(5, 3)], { backend: 'ts', seed: 3, fuse: false });
+    const x = input(8);
+    expect(fused.forward(x).data).toEqual(plain.forward(x).data);
+    const dy = { data: randomFloat32(8 * 3, seededRandom(4)), shape: [8, 3] };
+    expect(fused.backward(dy, { inputGrad: true })!.data).toEqual(plain.backward(dy, { inputGrad: true })!.data);
+    expect(fused.grads).toEqual(plain.grads);
+    // ReLU is idempotent: running the skipped layer anyway changes nothing.
+    let t = x as { data: Float32Array; shape: readonly number[] };
+    for (const layer of fused.layers) t = layer.forward(t, true) as typeof t;
+    expect(t.data).toEqual(plain.forward(x).data);
   });
 });
 

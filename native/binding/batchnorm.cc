@@ -11,10 +11,11 @@ namespace {
 
 Napi::Value batchnorm_forward_train(const Napi::CallbackInfo& info) {
   ArgReader r(info, "batchnormForwardTrain",
-              "y, saveMean, saveInvStd, runningMean, runningVar, x, gamma, beta, N, C, S, momentum, eps");
+              "y, saveMean, saveInvStd, runningMean, runningVar, x, gamma, beta, N, C, S, momentum, eps, relu");
   const int64_t N = r.integer(8), C = r.integer(9), S = r.integer(10);
   const double momentum = r.in_range(11, 0, 1, true);
   const double eps = r.in_range(12, 0, INFINITY);
+  const bool relu = r.boolean(13);
   const auto y = r.floats(0, N * C * S, "N*C*S");
   const auto save_mean = r.floats(1, C, "C");
   const auto save_inv_std = r.floats(2, C, "C");
@@ -29,14 +30,15 @@ Napi::Value batchnorm_forward_train(const Napi::CallbackInfo& info) {
   }
   r.no_overlap({"y", "saveMean", "saveInvStd", "runningMean", "runningVar"});
   normnet::batchnorm_forward_train(y.data, save_mean.data, save_inv_std.data, running_mean.data, running_var.data, x.data,
-                          gamma.data, beta.data, N, C, S, momentum, eps);
+                          gamma.data, beta.data, N, C, S, momentum, eps, relu);
   return info.Env().Undefined();
 }
 
 Napi::Value batchnorm_forward_eval(const Napi::CallbackInfo& info) {
-  ArgReader r(info, "batchnormForwardEval", "y, x, gamma, beta, runningMean, runningVar, N, C, S, eps");
+  ArgReader r(info, "batchnormForwardEval", "y, x, gamma, beta, runningMean, runningVar, N, C, S, eps, relu");
   const int64_t N = r.integer(6), C = r.integer(7), S = r.integer(8);
   const double eps = r.in_range(9, 0, INFINITY);
+  const bool relu = r.boolean(10);
   const auto y = r.floats(0, N * C * S, "N*C*S");
   const auto x = r.floats(1, N * C * S, "N*C*S");
   const auto gamma = r.floats(2, C, "C");
@@ -44,12 +46,12 @@ Napi::Value batchnorm_forward_eval(const Napi::CallbackInfo& info) {
   const auto running_mean = r.floats(4, C, "C");
   const auto running_var = r.floats(5, C, "C");
   r.no_overlap({"y"});
-  normnet::batchnorm_forward_eval(y.data, x.data, gamma.data, beta.data, running_mean.data, running_var.data, N, C, S, eps);
+  normnet::batchnorm_forward_eval(y.data, x.data, gamma.data, beta.data, running_mean.data, running_var.data, N, C, S, eps, relu);
   return info.Env().Undefined();
 }
 
 Napi::Value batchnorm_backward(const Napi::CallbackInfo& info) {
-  ArgReader r(info, "batchnormBackward", "dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S");
+  ArgReader r(info, "batchnormBackward", "dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S, y");
   const int64_t N = r.integer(8), C = r.integer(9), S = r.integer(10);
   const auto dx = r.floats(0, N * C * S, "N*C*S");
   const auto dgamma = r.floats(1, C, "C");
@@ -59,9 +61,10 @@ Napi::Value batchnorm_backward(const Napi::CallbackInfo& info) {
   const auto save_mean = r.floats(5, C, "C");
   const auto save_inv_std = r.floats(6, C, "C");
   const auto gamma = r.floats(7, C, "C");
+  const auto y = r.optional_floats(11, N * C * S, "N*C*S");
   r.no_overlap({"dx", "dgamma", "dbeta"});
   normnet::batchnorm_backward(dx.data, dgamma.data, dbeta.data, dy.data, x.data, save_mean.data, save_inv_std.data, gamma.data,
-                     N, C, S);
+                     N, C, S, y.data);
   return info.Env().Undefined();
 }
 

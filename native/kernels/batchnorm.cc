@@ -46,28 +46,33 @@ inline Sums moments(const float* x, int64_t S, double center) {
           ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))};
 }
 
-// {sum(dy), sum(dy * (x - mean))} over one run of S values.
-inline Sums gradient_sums(const float* dy, const float* x, int64_t S, double mean) {
+// dy where the fused ReLU's output y is positive, else 0; dy itself without a fused ReLU (y null).
+inline float masked(const float* dy, const float* y, int64_t i) { return y == nullptr || y[i] > 0.0f ? dy[i] : 0.0f; }
+
+// {sum(g), sum(g * (x - mean))} over one run of S values, g = masked(dy, y).
+inline Sums gradient_sums(const float* dy, const float* y, const float* x, int64_t S, double mean) {
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   double b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t s = 0;
   for (; s + 8 <= S; s += 8) {
     for (int k = 0; k < 8; ++k) {
-      a[k] += dy[s + k];
-      b[k] += static_cast<double>(dy[s + k]) * (x[s + k] - mean);
+      const float g = masked(dy, y, s + k);
+      a[k] += g;
+      b[k] += static_cast<double>(g) * (x[s + k] - mean);
     }
   }
   for (; s < S; ++s) {
-    a[0] += dy[s];
-    b[0] += static_cast<double>(dy[s]) * (x[s] - mean);
+    const float g = masked(dy, y, s);
+    a[0] += g;
+    b[0] += static_cast<double>(g) * (x[s] - mean);
   }
   return {((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])),
           ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))};
 }
 
-// y = x * scale_c + shift_c over channels [c0, c1).
+// y = x * scale_c + shift_c over channels [c0, c1), then max(0, y) when relu.
 void normalize(float* y, const float* x, const float* gamma, const float* beta, const float* mean, const float* inv_std,
-               int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1) {
+               int64_t N, int64_t C, int64_t S, bool relu, int64_t c0, int64_t c1) {
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const double scale = static_cast<double>(gamma[c]) * inv_std[c];
@@ -76,6 +81,9 @@ void normalize(float* y, const float* x, const float* gamma, const float* beta, 
       const float* xs = x + (n * C + c) * S;
       float* ys = y + (n * C + c) * S;
       for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * fscale + shift;
+      if (relu) {
+        for (int64_t s = 0; s < S; ++s) ys[s] = ys[s] < 0.0f ? 0.0f : ys[s];  // reluForward's rule: NaN propagates
+      }
     }
   }
 }
@@ -84,13 +92,13 @@ void normalize(float* y, const float* x, const float* gamma, const float* beta, 
 
 void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                              const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                             double momentum, double eps) {
+                             double momentum, double eps, bool relu) {
   const double count = static_cast<double>(N * S);
   const bool avx2 = active_isa() >= Isa::avx2;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
     if (avx2) {
       batchnorm_detail::forward_train_avx2(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
-                                           S, momentum, eps, c0, c1);
+                                           S, momentum, eps, relu, c0, c1);
       return;
     }
     for (int64_t c = c0; c < c1; ++c) {
@@ -105,16 +113,16 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
       running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean);
       running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
     }
-    normalize(y, x, gamma, beta, save_mean, save_inv_std, N, C, S, c0, c1);
+    normalize(y, x, gamma, beta, save_mean, save_inv_std, N, C, S, relu, c0, c1);
   });
 }
 
 void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, int64_t N, int64_t C, int64_t S, double eps) {
+                            const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu) {
   const bool avx2 = active_isa() >= Isa::avx2;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
     if (avx2) {
-      batchnorm_detail::forward_eval_avx2(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, c0, c1);
+      batchnorm_detail::forward_eval_avx2(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
       return;
     }
     for (int64_t n = 0; n < N; ++n) {
@@ -125,18 +133,21 @@ void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const 
         const float* xs = x + (n * C + c) * S;
         float* ys = y + (n * C + c) * S;
         for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * fscale + shift;
+        if (relu) {
+          for (int64_t s = 0; s < S; ++s) ys[s] = ys[s] < 0.0f ? 0.0f : ys[s];  // reluForward's rule: NaN propagates
+        }
       }
     }
   });
 }
 
 void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S) {
+                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y) {
   const double count = static_cast<double>(N * S);
   const bool avx2 = active_isa() >= Isa::avx2;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
     if (avx2) {
-      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, N, C, S, c0, c1);
+      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, N, C, S, y, c0, c1);
       return;
     }
     for (int64_t c = c0; c < c1; ++c) {
@@ -144,7 +155,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
       const double inv_std = save_inv_std[c];
       double sum_dy = 0, sum_dy_xc = 0;  // sum(dy), sum(dy * (x - mean))
       for (int64_t n = 0; n < N; ++n) {
-        const Sums sums = gradient_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, mean);
+        const int64_t at = (n * C + c) * S;
+        const Sums sums = gradient_sums(dy + at, y == nullptr ? nullptr : y + at, x + at, S, mean);
         sum_dy += sums.first;
         sum_dy_xc += sums.second;
       }
@@ -156,12 +168,14 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
       const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
       const float fmean = static_cast<float>(mean), finv = static_cast<float>(inv_std);
       for (int64_t n = 0; n < N; ++n) {
-        const float* dys = dy + (n * C + c) * S;
-        const float* xs = x + (n * C + c) * S;
-        float* dxs = dx + (n * C + c) * S;
+        const int64_t at = (n * C + c) * S;
+        const float* dys = dy + at;
+        const float* ys = y == nullptr ? nullptr : y + at;
+        const float* xs = x + at;
+        float* dxs = dx + at;
         for (int64_t s = 0; s < S; ++s) {
           const float xhat = (xs[s] - fmean) * finv;
-          dxs[s] = k * (dys[s] - mean_dy - xhat * mean_dy_xhat);
+          dxs[s] = k * (masked(dys, ys, s) - mean_dy - xhat * mean_dy_xhat);
         }
       }
     }

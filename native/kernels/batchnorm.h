@@ -1,5 +1,6 @@
 // Batch Normalization over an (N, C, S) view: x[(n*C + c)*S + s]. The formulas, PyTorch's conventions and
 // what is saved for backward are in the TS twin, src/kernels/ts/batchnorm.ts; this is the same algorithm.
+// relu: the forward writes max(0, y). y (backward, nullable): that fused output; dy then counts where y > 0.
 #pragma once
 
 #include <cstdint>
@@ -8,24 +9,25 @@ namespace normnet {
 
 void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                              const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                             double momentum, double eps);
+                             double momentum, double eps, bool relu);
 void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, int64_t N, int64_t C, int64_t S, double eps);
+                            const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu);
 // dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy).
 void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S);
+                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y);
 
 // The AVX2 + FMA path (batchnorm_avx2.cc) over channels [c0, c1); the functions above dispatch to it.
 namespace batchnorm_detail {
 
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                        double momentum, double eps, int64_t c0, int64_t c1);
+                        double momentum, double eps, bool relu, int64_t c0, int64_t c1);
 void forward_eval_avx2(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, int64_t c0, int64_t c1);
+                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                       int64_t c1);
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, int64_t c0,
-                   int64_t c1);
+                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y,
+                   int64_t c0, int64_t c1);
 
 }  // namespace batchnorm_detail
 

@@ -24,6 +24,20 @@ constexpr int kBlock = 16;  // channels per block on the S == 1 path: 4 double v
 
 inline __m256d widen(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 
+// The fused ReLU (batchnorm.h): forward keeps reluForward's rule (v < 0 ? 0 : v, NaN propagates); backward takes
+// dy where the forward's output y > 0, or dy itself when y is null.
+inline __m256 relu8(__m256 v) { return _mm256_andnot_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ), v); }
+inline float relu1(float v) { return v < 0.0f ? 0.0f : v; }
+inline __m256 grad8(const float* dy, const float* y, int64_t i) {
+  const __m256 g = _mm256_loadu_ps(dy + i);
+  return y == nullptr ? g : _mm256_and_ps(g, _mm256_cmp_ps(_mm256_loadu_ps(y + i), _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+inline __m256d widen_grad(const float* dy, const float* y, int64_t i) {
+  const __m128 g = _mm_loadu_ps(dy + i);
+  return _mm256_cvtps_pd(y == nullptr ? g : _mm_and_ps(g, _mm_cmpgt_ps(_mm_loadu_ps(y + i), _mm_setzero_ps())));
+}
+inline float grad1(const float* dy, const float* y, int64_t i) { return y == nullptr || y[i] > 0.0f ? dy[i] : 0.0f; }
+
 inline double hsum(__m256d v) {
   const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
   return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
@@ -38,17 +52,21 @@ inline void finish_stats(int64_t c, double mean, double variance, double count, 
   running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
 }
 
-// y = x * scale + shift over the channels [c, c + w) of N rows (w <= kBlock), from per-channel scale and shift.
+// y = x * scale + shift over the channels [c, c + w) of N rows (w <= kBlock), from per-channel scale and shift;
+// ReLU'd when relu.
 void affine_rows(float* y, const float* x, const float* scale, const float* shift, int64_t N, int64_t C, int64_t c,
-                 int w) {
+                 int w, bool relu) {
   const int full = w / 8 * 8;
   __m256 sc[2], sh[2];
   for (int v = 0; v < full / 8; ++v) sc[v] = _mm256_loadu_ps(scale + 8 * v), sh[v] = _mm256_loadu_ps(shift + 8 * v);
   for (int64_t n = 0; n < N; ++n) {
     const float* xr = x + n * C + c;
     float* yr = y + n * C + c;
-    for (int v = 0; v < full / 8; ++v) _mm256_storeu_ps(yr + 8 * v, _mm256_fmadd_ps(_mm256_loadu_ps(xr + 8 * v), sc[v], sh[v]));
-    for (int j = full; j < w; ++j) yr[j] = xr[j] * scale[j] + shift[j];
+    for (int v = 0; v < full / 8; ++v) {
+      const __m256 t = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 8 * v), sc[v], sh[v]);
+      _mm256_storeu_ps(yr + 8 * v, relu ? relu8(t) : t);
+    }
+    for (int j = full; j < w; ++j) yr[j] = relu ? relu1(xr[j] * scale[j] + shift[j]) : xr[j] * scale[j] + shift[j];
   }
 }
 
@@ -80,10 +98,10 @@ void row_moments(const float* x, int64_t N, int64_t C, int64_t c, double* mean, 
   }
 }
 
-// Backward sums of channels [c, c + 4V) of N rows, S == 1: sum(dy), sum(dy * (x - mean)).
+// Backward sums of channels [c, c + 4V) of N rows, S == 1: sum(g), sum(g * (x - mean)), g = grad(dy, y).
 template <int V>
-void row_gradient_sums(const float* dy, const float* x, const float* save_mean, int64_t N, int64_t C, int64_t c,
-                       double* sum_dy, double* sum_dy_xc) {
+void row_gradient_sums(const float* dy, const float* y, const float* x, const float* save_mean, int64_t N, int64_t C,
+                       int64_t c, double* sum_dy, double* sum_dy_xc) {
   __m256d a[V], b[V], m[V];
 #pragma GCC unroll 4
   for (int v = 0; v < V; ++v) {
@@ -93,7 +111,7 @@ void row_gradient_sums(const float* dy, const float* x, const float* save_mean, 
   for (int64_t n = 0; n < N; ++n) {
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      const __m256d g = widen(dy + n * C + c + 4 * v);
+      const __m256d g = widen_grad(dy, y, n * C + c + 4 * v);
       a[v] = _mm256_add_pd(a[v], g);
       b[v] = _mm256_fmadd_pd(g, _mm256_sub_pd(widen(x + n * C + c + 4 * v), m[v]), b[v]);
     }
@@ -149,42 +167,48 @@ inline double run_squares(const float* x, int64_t S, double mean) {
   return t;
 }
 
-inline void run_gradient_sums(const float* dy, const float* x, int64_t S, double mean, double& sum_dy, double& sum_dy_xc) {
+inline void run_gradient_sums(const float* dy, const float* y, const float* x, int64_t S, double mean, double& sum_dy,
+                              double& sum_dy_xc) {
   const __m256d m = _mm256_set1_pd(mean);
   __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
   int64_t s = 0;
   for (; s + 4 <= S; s += 4) {
-    const __m256d g = widen(dy + s);
+    const __m256d g = widen_grad(dy, y, s);
     a = _mm256_add_pd(a, g);
     b = _mm256_fmadd_pd(g, _mm256_sub_pd(widen(x + s), m), b);
   }
   double ta = hsum(a), tb = hsum(b);
-  for (; s < S; ++s) ta += dy[s], tb += static_cast<double>(dy[s]) * (x[s] - mean);
+  for (; s < S; ++s) ta += grad1(dy, y, s), tb += static_cast<double>(grad1(dy, y, s)) * (x[s] - mean);
   sum_dy += ta;
   sum_dy_xc += tb;
 }
 
-inline void run_affine(float* y, const float* x, int64_t S, float scale, float shift) {
+inline void run_affine(float* y, const float* x, int64_t S, float scale, float shift, bool relu) {
   const __m256 sc = _mm256_set1_ps(scale), sh = _mm256_set1_ps(shift);
   int64_t s = 0;
-  for (; s + 8 <= S; s += 8) _mm256_storeu_ps(y + s, _mm256_fmadd_ps(_mm256_loadu_ps(x + s), sc, sh));
-  for (; s < S; ++s) y[s] = x[s] * scale + shift;
+  if (relu) {
+    for (; s + 8 <= S; s += 8) _mm256_storeu_ps(y + s, relu8(_mm256_fmadd_ps(_mm256_loadu_ps(x + s), sc, sh)));
+  } else {
+    for (; s + 8 <= S; s += 8) _mm256_storeu_ps(y + s, _mm256_fmadd_ps(_mm256_loadu_ps(x + s), sc, sh));
+  }
+  for (; s < S; ++s) y[s] = relu ? relu1(x[s] * scale + shift) : x[s] * scale + shift;
 }
 
-// dx = k * (dy - mean_dy - xhat * mean_dy_xhat), xhat = (x - mean) * inv_std, over one run of S values.
-inline void run_dx(float* dx, const float* dy, const float* x, int64_t S, float k, float mean_dy, float mean_dy_xhat,
-                   float mean, float inv_std) {
+// dx = k * (g - mean_dy - xhat * mean_dy_xhat), g = grad(dy, y), xhat = (x - mean) * inv_std, over one run of
+// S values.
+inline void run_dx(float* dx, const float* dy, const float* y, const float* x, int64_t S, float k, float mean_dy,
+                   float mean_dy_xhat, float mean, float inv_std) {
   const __m256 vk = _mm256_set1_ps(k), vmdy = _mm256_set1_ps(mean_dy), vmdx = _mm256_set1_ps(mean_dy_xhat);
   const __m256 vm = _mm256_set1_ps(mean), vi = _mm256_set1_ps(inv_std);
   int64_t s = 0;
   for (; s + 8 <= S; s += 8) {
     const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + s), vm), vi);
-    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(dy + s), vmdy), _mm256_mul_ps(xhat, vmdx));
+    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(grad8(dy, y, s), vmdy), _mm256_mul_ps(xhat, vmdx));
     _mm256_storeu_ps(dx + s, _mm256_mul_ps(vk, t));
   }
   for (; s < S; ++s) {
     const float xhat = (x[s] - mean) * inv_std;
-    dx[s] = k * (dy[s] - mean_dy - xhat * mean_dy_xhat);
+    dx[s] = k * (grad1(dy, y, s) - mean_dy - xhat * mean_dy_xhat);
   }
 }
 
@@ -233,7 +257,7 @@ std::vector<DxConstants>& scratch_constants(int64_t n) {
 
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                        double momentum, double eps, int64_t c0, int64_t c1) {
+                        double momentum, double eps, bool relu, int64_t c0, int64_t c1) {
   const double count = static_cast<double>(N * S);
   if (S == 1) {
     by_blocks(
@@ -251,7 +275,7 @@ void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* 
             finish_stats(c + j, mean[j], var[j], count, momentum, eps, save_mean, save_inv_std, running_mean, running_var);
             scale_shift(gamma[c + j], beta[c + j], save_mean[c + j], save_inv_std[c + j], scale[j], shift[j]);
           }
-          affine_rows(y, x, scale, shift, N, C, c, w);
+          affine_rows(y, x, scale, shift, N, C, c, w, relu);
         });
     return;
   }
@@ -273,12 +297,15 @@ void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* 
     scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale[c - c0], shift[c - c0]);
   }
   for (int64_t n = 0; n < N; ++n) {
-    for (int64_t c = c0; c < c1; ++c) run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale[c - c0], shift[c - c0]);
+    for (int64_t c = c0; c < c1; ++c) {
+      run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale[c - c0], shift[c - c0], relu);
+    }
   }
 }
 
 void forward_eval_avx2(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, int64_t c0, int64_t c1) {
+                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                       int64_t c1) {
   for (int64_t c = c0; c < c1; c += kBlock) {
     const int w = static_cast<int>(c1 - c < kBlock ? c1 - c : kBlock);
     float scale[kBlock], shift[kBlock];
@@ -288,27 +315,31 @@ void forward_eval_avx2(float* y, const float* x, const float* gamma, const float
       shift[j] = static_cast<float>(beta[c + j] - running_mean[c + j] * s);
     }
     if (S == 1) {
-      affine_rows(y, x, scale, shift, N, C, c, w);
+      affine_rows(y, x, scale, shift, N, C, c, w, relu);
     } else {
       for (int64_t n = 0; n < N; ++n) {
-        for (int j = 0; j < w; ++j) run_affine(y + (n * C + c + j) * S, x + (n * C + c + j) * S, S, scale[j], shift[j]);
+        for (int j = 0; j < w; ++j) {
+          run_affine(y + (n * C + c + j) * S, x + (n * C + c + j) * S, S, scale[j], shift[j], relu);
+        }
       }
     }
   }
 }
 
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, int64_t c0, int64_t c1) {
+                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y,
+                   int64_t c0, int64_t c1) {
   const double count = static_cast<double>(N * S);
   if (S == 1) {
     by_blocks(
         c0, c1,
-        [&](auto V, int64_t c, double* a, double* b) { row_gradient_sums<V()>(dy, x, save_mean, N, C, c, a, b); },
+        [&](auto V, int64_t c, double* a, double* b) { row_gradient_sums<V()>(dy, y, x, save_mean, N, C, c, a, b); },
         [&](int64_t c, double* a, double* b) {
           a[0] = b[0] = 0;
           for (int64_t n = 0; n < N; ++n) {
-            a[0] += dy[n * C + c];
-            b[0] += static_cast<double>(dy[n * C + c]) * (x[n * C + c] - static_cast<double>(save_mean[c]));
+            const float g = grad1(dy, y, n * C + c);
+            a[0] += g;
+            b[0] += static_cast<double>(g) * (x[n * C + c] - static_cast<double>(save_mean[c]));
           }
         },
         [&](int64_t c, int w, const double* a, const double* b) {
@@ -325,13 +356,13 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
             for (; j + 8 <= w; j += 8) {
               const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + at + j), _mm256_loadu_ps(m + j)),
                                                 _mm256_loadu_ps(inv + j));
-              const __m256 t = _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(dy + at + j), _mm256_loadu_ps(mdy + j)),
+              const __m256 t = _mm256_sub_ps(_mm256_sub_ps(grad8(dy, y, at + j), _mm256_loadu_ps(mdy + j)),
                                              _mm256_mul_ps(xhat, _mm256_loadu_ps(mdx + j)));
               _mm256_storeu_ps(dx + at + j, _mm256_mul_ps(_mm256_loadu_ps(k + j), t));
             }
             for (; j < w; ++j) {
               const float xhat = (x[at + j] - m[j]) * inv[j];
-              dx[at + j] = k[j] * (dy[at + j] - mdy[j] - xhat * mdx[j]);
+              dx[at + j] = k[j] * (grad1(dy, y, at + j) - mdy[j] - xhat * mdx[j]);
             }
           }
         });
@@ -342,7 +373,9 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
   std::vector<double>& sum_dy_xc = scratch(1, c1 - c0);
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
-      run_gradient_sums(dy + (n * C + c) * S, x + (n * C + c) * S, S, save_mean[c], sum_dy[c - c0], sum_dy_xc[c - c0]);
+      const int64_t at = (n * C + c) * S;
+      run_gradient_sums(dy + at, y == nullptr ? nullptr : y + at, x + at, S, save_mean[c], sum_dy[c - c0],
+                        sum_dy_xc[c - c0]);
     }
   }
   std::vector<DxConstants>& d = scratch_constants(c1 - c0);
@@ -352,8 +385,9 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const DxConstants& k = d[c - c0];
-      run_dx(dx + (n * C + c) * S, dy + (n * C + c) * S, x + (n * C + c) * S, S, k.k, k.mean_dy, k.mean_dy_xhat,
-             save_mean[c], save_inv_std[c]);
+      const int64_t at = (n * C + c) * S;
+      run_dx(dx + at, dy + at, y == nullptr ? nullptr : y + at, x + at, S, k.k, k.mean_dy, k.mean_dy_xhat, save_mean[c],
+             save_inv_std[c]);
     }
   }
 }

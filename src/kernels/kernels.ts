@@ -30,16 +30,20 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    * Batch Normalization in training over (N, C, S): per channel, the batch mean and biased variance over N*S
    * values normalise x; y = gamma * xhat + beta. Saves the mean and 1/sqrt(var + eps) for backward, and moves
    * the running statistics: running = (1 - momentum) * running + momentum * batch, with the unbiased
-   * variance (N*S/(N*S-1) times the biased one) for runningVar. Needs N*S > 1.
+   * variance (N*S/(N*S-1) times the biased one) for runningVar. Needs N*S > 1. relu: y = max(0, y), a
+   * ReLU fused in (one pass over the activation instead of two).
    */
   batchnormForwardTrain(y: F, saveMean: F, saveInvStd: F, runningMean: F, runningVar: F,
-    x: F, gamma: F, beta: F, N: number, C: number, S: number, momentum: number, eps: number): void;
-  /** Batch Normalization in evaluation: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta. */
+    x: F, gamma: F, beta: F, N: number, C: number, S: number, momentum: number, eps: number, relu: boolean): void;
+  /** Batch Normalization in evaluation: y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta (then max(0, y) when relu). */
   batchnormForwardEval(y: F, x: F, gamma: F, beta: F, runningMean: F, runningVar: F,
-    N: number, C: number, S: number, eps: number): void;
-  /** Gradients of batchnormForwardTrain: dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy). */
+    N: number, C: number, S: number, eps: number, relu: boolean): void;
+  /**
+   * Gradients of batchnormForwardTrain: dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy). y: the forward's
+   * output when it fused a ReLU (dy is then that output's gradient, counted where y > 0), else null.
+   */
   batchnormBackward(dx: F, dgamma: F, dbeta: F, dy: F, x: F, saveMean: F, saveInvStd: F, gamma: F,
-    N: number, C: number, S: number): void;
+    N: number, C: number, S: number, y: F | null): void;
 
   /**
    * Unfolds x (N, C, H, W) into cols (C*KH*KW, N*OH*OW): row (c, kh, kw), column (n, oh, ow) holds
@@ -204,10 +208,11 @@ const CHECKS: { [K in KernelName]: Check } = {
   },
   batchnormForwardTrain(args, floats) {
     const r = new ArgReader('batchnormForwardTrain', args,
-      'y, saveMean, saveInvStd, runningMean, runningVar, x, gamma, beta, N, C, S, momentum, eps', floats);
+      'y, saveMean, saveInvStd, runningMean, runningVar, x, gamma, beta, N, C, S, momentum, eps, relu', floats);
     const [N, C, S] = [r.int(8), r.int(9), r.int(10)];
     r.inRange(11, 0, 1, true);
     r.inRange(12, 0, Infinity);
+    r.boolean(13);
     for (const i of [0, 5]) r.floats(i, N * C * S, 'N*C*S');
     for (const i of [1, 2, 3, 4, 6, 7]) r.floats(i, C, 'C');
     if (N * S <= 1 && C > 0) {
@@ -216,18 +221,20 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.noOverlap(['y', 'saveMean', 'saveInvStd', 'runningMean', 'runningVar']);
   },
   batchnormForwardEval(args, floats) {
-    const r = new ArgReader('batchnormForwardEval', args, 'y, x, gamma, beta, runningMean, runningVar, N, C, S, eps', floats);
+    const r = new ArgReader('batchnormForwardEval', args, 'y, x, gamma, beta, runningMean, runningVar, N, C, S, eps, relu', floats);
     const [N, C, S] = [r.int(6), r.int(7), r.int(8)];
     r.inRange(9, 0, Infinity);
+    r.boolean(10);
     for (const i of [0, 1]) r.floats(i, N * C * S, 'N*C*S');
     for (const i of [2, 3, 4, 5]) r.floats(i, C, 'C');
     r.noOverlap(['y']);
   },
   batchnormBackward(args, floats) {
-    const r = new ArgReader('batchnormBackward', args, 'dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S', floats);
+    const r = new ArgReader('batchnormBackward', args, 'dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S, y', floats);
     const [N, C, S] = [r.int(8), r.int(9), r.int(10)];
     for (const i of [0, 3, 4]) r.floats(i, N * C * S, 'N*C*S');
     for (const i of [1, 2, 5, 6, 7]) r.floats(i, C, 'C');
+    r.optionalFloats(11, N * C * S, 'N*C*S');
     r.noOverlap(['dx', 'dgamma', 'dbeta']);
   },
   im2col(args, floats) {

@@ -7,6 +7,7 @@
  * `affine: false` drops weight and bias (gamma 1, beta 0).
  */
 import type { FloatArray } from '../kernels/check.js';
+import { ReLU } from './activation.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import { formatShape, type Tensor } from './tensor.js';
 import { checkPositiveInt } from './validate.js';
@@ -25,7 +26,10 @@ abstract class BatchNorm extends Layer {
   numBatchesTracked = 0;
   private values!: Record<string, FloatArray>;
   private grads!: Record<string, FloatArray>;
-  private saved?: { x: Tensor; N: number; S: number };
+  /** Set by fuseNext: the kernels apply the ReLU that follows. */
+  private relu = false;
+  /** What backward needs of the last training forward; y (its output) when a ReLU was fused in. */
+  private saved?: { x: Tensor; N: number; S: number; y: FloatArray | null };
 
   constructor(readonly numFeatures: number, options: BatchNormOptions) {
     super();
@@ -99,6 +103,15 @@ abstract class BatchNorm extends Layer {
     return [...input];
   }
 
+  /**
+   * A ReLU right after takes no pass of its own: the kernels apply it (and its gradient). As ReLU is idempotent,
+   * running the ReLU layer on this output anyway gives the same values and gradients.
+   */
+  fuseNext(next: Layer | undefined): boolean {
+    this.relu = next instanceof ReLU;
+    return this.relu;
+  }
+
   forward(x: Tensor, training: boolean): Tensor {
     this.outputShape(x.shape, training);
     const { N, S } = this.view(x.shape);
@@ -110,10 +123,10 @@ abstract class BatchNorm extends Layer {
       this.numBatchesTracked++;
       const momentum = this.momentum ?? 1 / this.numBatchesTracked;
       backend.batchnormForwardTrain(y, this.workspace.floats('mean', C), this.workspace.floats('invStd', C),
-        v.running_mean, v.running_var, x.data, v.weight, v.bias, N, C, S, momentum, this.eps);
-      this.saved = { x, N, S };
+        v.running_mean, v.running_var, x.data, v.weight, v.bias, N, C, S, momentum, this.eps, this.relu);
+      this.saved = { x, N, S, y: this.relu ? y : null };
     } else {
-      backend.batchnormForwardEval(y, x.data, v.weight, v.bias, v.running_mean, v.running_var, N, C, S, this.eps);
+      backend.batchnormForwardEval(y, x.data, v.weight, v.bias, v.running_mean, v.running_var, N, C, S, this.eps, this.relu);
       this.saved = undefined;
     }
     return { data: y, shape: x.shape };
@@ -121,12 +134,12 @@ abstract class BatchNorm extends Layer {
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
     if (!this.saved) throw new Error(`${this.describe()}: backward needs a forward in training mode first`);
-    const { x, N, S } = this.saved;
+    const { x, N, S, y } = this.saved;
     const C = this.numFeatures;
     // The kernel forms dx with the same sums it needs for dgamma and dbeta, so it is always written.
     const dx = this.workspace.floats('dx', x.data.length);
     this.ctx.backend.batchnormBackward(dx, this.grads.weight, this.grads.bias, dy.data, x.data,
-      this.workspace.floats('mean', C), this.workspace.floats('invStd', C), this.values.weight, N, C, S);
+      this.workspace.floats('mean', C), this.workspace.floats('invStd', C), this.values.weight, N, C, S, y);
     return needDx ? { data: dx, shape: x.shape } : undefined;
   }
 }

@@ -38,6 +38,15 @@ export abstract class Layer {
   /** A fresh, unbound layer with the same configuration (gradCheck rebuilds models in float64 with it). */
   abstract clone(): Layer;
 
+  /**
+   * Sequential offers each layer the one after it (undefined: none, or fusion is off). A layer that applies it
+   * within its own kernels returns true, and Sequential then skips that next layer in forward and backward.
+   */
+  fuseNext(next: Layer | undefined): boolean {
+    void next;
+    return false;
+  }
+
   protected context?: LayerContext;
   /** The layer's activation buffers, in the backend's float type; made by bind. */
   protected workspace!: Workspace;

@@ -12,6 +12,10 @@
  *                       dbeta_c += sum(dy)    dgamma_c += sum(dy * xhat)
  *                       dx = gamma_c * invStd_c / (N*S) * (N*S * dy - sum(dy) - xhat * sum(dy * xhat))
  *
+ * Fused ReLU (relu = true in forward, y given to backward): forward writes y < 0 ? 0 : y (reluForward's rule), and backward takes dy as
+ * the gradient of that output, counting it only where the output y > 0 (ReLU's gradient, PyTorch's at 0 too).
+ * One pass instead of a ReLU layer's read and write of the whole activation.
+ *
  * The variance takes two passes (mean first), not E[x^2] - E[x]^2, which cancels catastrophically for inputs
  * far from zero. Sums are formed in double precision.
  */
@@ -33,7 +37,7 @@ function channelSums(C: number): [Float64Array, Float64Array] {
 
 export function batchnormForwardTrain<F extends FloatArray>(
   y: F, saveMean: F, saveInvStd: F, runningMean: F, runningVar: F,
-  x: F, gamma: F, beta: F, N: number, C: number, S: number, momentum: number, eps: number,
+  x: F, gamma: F, beta: F, N: number, C: number, S: number, momentum: number, eps: number, relu: boolean,
 ): void {
   const count = N * S;
   const [sum, squares] = channelSums(C);
@@ -66,32 +70,40 @@ export function batchnormForwardTrain<F extends FloatArray>(
     runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean;
     runningVar[c] = (1 - momentum) * runningVar[c] + momentum * variance * (count / (count - 1));
   }
-  normalize(y, x, gamma, beta, saveMean, saveInvStd, N, C, S);
+  normalize(y, x, gamma, beta, saveMean, saveInvStd, N, C, S, relu);
 }
 
 export function batchnormForwardEval<F extends FloatArray>(
-  y: F, x: F, gamma: F, beta: F, runningMean: F, runningVar: F, N: number, C: number, S: number, eps: number,
+  y: F, x: F, gamma: F, beta: F, runningMean: F, runningVar: F, N: number, C: number, S: number, eps: number, relu: boolean,
 ): void {
   const [, invStd] = channelSums(C);
   for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(runningVar[c] + eps);
-  normalize(y, x, gamma, beta, runningMean, invStd, N, C, S);
+  normalize(y, x, gamma, beta, runningMean, invStd, N, C, S, relu);
 }
 
-/** y = gamma * (x - mean) * invStd + beta, as one scale and shift per channel. */
+/** y = gamma * (x - mean) * invStd + beta, as one scale and shift per channel; then max(0, y) when relu. */
 function normalize(y: FloatArray, x: FloatArray, gamma: FloatArray, beta: FloatArray,
-  mean: FloatArray, invStd: FloatArray, N: number, C: number, S: number): void {
+  mean: FloatArray, invStd: FloatArray, N: number, C: number, S: number, relu: boolean): void {
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const scale = gamma[c] * invStd[c];
       const shift = beta[c] - mean[c] * scale;
       const base = (n * C + c) * S;
-      for (let s = 0; s < S; s++) y[base + s] = x[base + s] * scale + shift;
+      if (relu) {
+        for (let s = 0; s < S; s++) {
+          const v = x[base + s] * scale + shift;
+          y[base + s] = v < 0 ? 0 : v; // reluForward's rule: NaN propagates
+        }
+      } else {
+        for (let s = 0; s < S; s++) y[base + s] = x[base + s] * scale + shift;
+      }
     }
   }
 }
 
 export function batchnormBackward<F extends FloatArray>(
   dx: F, dgamma: F, dbeta: F, dy: F, x: F, saveMean: F, saveInvStd: F, gamma: F, N: number, C: number, S: number,
+  y: F | null,
 ): void {
   const count = N * S;
   const [sumDy, sumDyXhat] = channelSums(C);
@@ -102,7 +114,7 @@ export function batchnormBackward<F extends FloatArray>(
       let a = 0;
       let b = 0;
       for (let s = 0; s < S; s++) {
-        const g = dy[base + s];
+        const g = y === null || y[base + s] > 0 ? dy[base + s] : 0;
         a += g;
         b += g * (x[base + s] - mean);
       }
@@ -126,7 +138,8 @@ export function batchnormBackward<F extends FloatArray>(
       const base = (n * C + c) * S;
       for (let s = 0; s < S; s++) {
         const xhat = (x[base + s] - mean) * invStd;
-        dx[base + s] = k * (dy[base + s] - meanDy - xhat * meanDyXhat);
+        const g = y === null || y[base + s] > 0 ? dy[base + s] : 0;
+        dx[base + s] = k * (g - meanDy - xhat * meanDyXhat);
       }
     }
   }
