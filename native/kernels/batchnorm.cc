@@ -5,6 +5,7 @@
 #include "kernels/batchnorm.h"
 
 #include <cmath>
+#include <vector>
 
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
@@ -19,6 +20,15 @@ constexpr int64_t kGrain = 1 << 15;  // values per task: below this a pool dispa
 template <class F>
 void for_channel_ranges(int64_t N, int64_t C, int64_t S, F&& fn) {
   parallel_ranges(C, items_per_task(kGrain, N * S), fn);
+}
+
+// This thread's batchnorm_detail::ChannelScratch for `channels` channels; grows only.
+batchnorm_detail::ChannelScratch channel_scratch(int64_t channels) {
+  thread_local std::vector<double> sums;
+  thread_local std::vector<float> values;
+  sums.assign(static_cast<size_t>(2 * channels), 0.0);
+  values.resize(static_cast<size_t>(3 * channels));
+  return {sums.data(), values.data()};
 }
 
 struct Sums {
@@ -98,7 +108,7 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
     if (avx2) {
       batchnorm_detail::forward_train_avx2(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
-                                           S, momentum, eps, relu, c0, c1);
+                                           S, momentum, eps, relu, channel_scratch(c1 - c0), c0, c1);
       return;
     }
     for (int64_t c = c0; c < c1; ++c) {
@@ -147,7 +157,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
   const bool avx2 = active_isa() >= Isa::avx2;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
     if (avx2) {
-      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, N, C, S, y, c0, c1);
+      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, N, C, S, y,
+                                      channel_scratch(c1 - c0), c0, c1);
       return;
     }
     for (int64_t c = c0; c < c1; ++c) {

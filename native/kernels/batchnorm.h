@@ -19,15 +19,22 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
 // The AVX2 + FMA path (batchnorm_avx2.cc) over channels [c0, c1); the functions above dispatch to it.
 namespace batchnorm_detail {
 
+// Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w zeroed doubles and 3w floats. The caller
+// owns it, so the ISA file instantiates no std:: templates (which the linker could share across ISAs).
+struct ChannelScratch {
+  double* sums;
+  float* values;
+};
+
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                        double momentum, double eps, bool relu, int64_t c0, int64_t c1);
+                        double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);
 void forward_eval_avx2(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                        const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
                        int64_t c1);
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
                    const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y,
-                   int64_t c0, int64_t c1);
+                   ChannelScratch scratch, int64_t c0, int64_t c1);
 
 }  // namespace batchnorm_detail
 

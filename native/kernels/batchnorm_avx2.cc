@@ -12,7 +12,6 @@
 
 #include <cmath>
 #include <type_traits>
-#include <vector>
 
 #include "kernels/batchnorm.h"
 
@@ -233,31 +232,11 @@ inline DxConstants finish_gradients(int64_t c, double sum_dy, double sum_dy_xc, 
           static_cast<float>(sum_dy_xhat / count)};
 }
 
-// Per-thread per-channel scratch (the pool runs channel ranges on several threads): zeroed doubles, floats,
-// backward constants; they only grow, so steady-state calls allocate nothing.
-std::vector<double>& scratch(int which, int64_t n) {
-  thread_local std::vector<double> buffers[2];
-  buffers[which].assign(static_cast<size_t>(n), 0.0);
-  return buffers[which];
-}
-
-std::vector<float>& scratch_floats(int which, int64_t n) {
-  thread_local std::vector<float> buffers[2];
-  buffers[which].resize(static_cast<size_t>(n));
-  return buffers[which];
-}
-
-std::vector<DxConstants>& scratch_constants(int64_t n) {
-  thread_local std::vector<DxConstants> buffer;
-  buffer.resize(static_cast<size_t>(n));
-  return buffer;
-}
-
 }  // namespace
 
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                        double momentum, double eps, bool relu, int64_t c0, int64_t c1) {
+                        double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1) {
   const double count = static_cast<double>(N * S);
   if (S == 1) {
     by_blocks(
@@ -281,16 +260,16 @@ void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* 
   }
   // Each pass walks the planes in memory order (n outer, channels inner), which the prefetchers follow; a walk
   // channel by channel jumps C*S floats after every plane. Per channel, the sums still run over n in order.
-  std::vector<double>& sum = scratch(0, c1 - c0);
-  std::vector<double>& sq = scratch(1, c1 - c0);
+  double* sum = scratch.sums;
+  double* sq = scratch.sums + (c1 - c0);
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) sum[c - c0] += run_sum(x + (n * C + c) * S, S);
   }
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) sq[c - c0] += run_squares(x + (n * C + c) * S, S, sum[c - c0] / count);
   }
-  std::vector<float>& scale = scratch_floats(0, c1 - c0);
-  std::vector<float>& shift = scratch_floats(1, c1 - c0);
+  float* scale = scratch.values;
+  float* shift = scratch.values + (c1 - c0);
   for (int64_t c = c0; c < c1; ++c) {
     finish_stats(c, sum[c - c0] / count, sq[c - c0] / count, count, momentum, eps, save_mean, save_inv_std, running_mean,
                  running_var);
@@ -328,7 +307,7 @@ void forward_eval_avx2(float* y, const float* x, const float* gamma, const float
 
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
                    const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y,
-                   int64_t c0, int64_t c1) {
+                   ChannelScratch scratch, int64_t c0, int64_t c1) {
   const double count = static_cast<double>(N * S);
   if (S == 1) {
     by_blocks(
@@ -369,8 +348,8 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
     return;
   }
   // Memory order, as in forward_train_avx2.
-  std::vector<double>& sum_dy = scratch(0, c1 - c0);
-  std::vector<double>& sum_dy_xc = scratch(1, c1 - c0);
+  double* sum_dy = scratch.sums;
+  double* sum_dy_xc = scratch.sums + (c1 - c0);
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t at = (n * C + c) * S;
@@ -378,15 +357,17 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
                         sum_dy_xc[c - c0]);
     }
   }
-  std::vector<DxConstants>& d = scratch_constants(c1 - c0);
+  float* k = scratch.values;
+  float* mean_dy = k + (c1 - c0);
+  float* mean_dy_xhat = mean_dy + (c1 - c0);
   for (int64_t c = c0; c < c1; ++c) {
-    d[c - c0] = finish_gradients(c, sum_dy[c - c0], sum_dy_xc[c - c0], count, save_inv_std, gamma, dgamma, dbeta);
+    const DxConstants d = finish_gradients(c, sum_dy[c - c0], sum_dy_xc[c - c0], count, save_inv_std, gamma, dgamma, dbeta);
+    k[c - c0] = d.k, mean_dy[c - c0] = d.mean_dy, mean_dy_xhat[c - c0] = d.mean_dy_xhat;
   }
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
-      const DxConstants& k = d[c - c0];
-      const int64_t at = (n * C + c) * S;
-      run_dx(dx + at, dy + at, y == nullptr ? nullptr : y + at, x + at, S, k.k, k.mean_dy, k.mean_dy_xhat, save_mean[c],
+      const int64_t at = (n * C + c) * S, j = c - c0;
+      run_dx(dx + at, dy + at, y == nullptr ? nullptr : y + at, x + at, S, k[j], mean_dy[j], mean_dy_xhat[j], save_mean[c],
              save_inv_std[c]);
     }
   }
