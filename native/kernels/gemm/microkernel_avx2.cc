@@ -17,8 +17,11 @@ __m256i lane_mask(int64_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count < 0 ? 0 : count > 8 ? 8 : count)), lanes);
 }
 
-// C[MR x 16] (masked to n columns when kEdge) = alpha * A-panel * B-panel + beta * C.
-template <int MR, bool kEdge>
+// C[MR x 8*NV] (masked to n columns when kEdge) = alpha * A-panel * B-panel + beta * C. NV = 1 serves edge
+// panels of at most 8 columns at half the cost of a masked full-width tile.
+// kStrided: A read in place with rows a_r apart. A compile-time a_r = 1 otherwise, so the broadcasts take
+// immediate offsets rather than 5 row-offset registers, which the unrolled loop has no room for.
+template <int MR, int NV, bool kEdge, bool kStrided>
 void micro(int64_t k, const float* a, int64_t a_k, int64_t a_r, const float* b, int64_t b_k, float* c, int64_t ldc,
            float alpha, float beta, __m256i mask0, __m256i mask1) {
   // The r loops are unrolled in full so the accumulator arrays live in registers (else GCC stores them to
@@ -30,16 +33,18 @@ void micro(int64_t k, const float* a, int64_t a_k, int64_t a_r, const float* b, 
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 15), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 8 * NV - 1), _MM_HINT_T0);
   }
+  // Unrolled by 4: the loop's pointer and counter updates otherwise take issue slots from the FMAs.
+#pragma GCC unroll 4
   for (int64_t p = 0; p < k; ++p) {
     const __m256 b0 = kEdge ? _mm256_maskload_ps(b, mask0) : _mm256_loadu_ps(b);
-    const __m256 b1 = kEdge ? _mm256_maskload_ps(b + 8, mask1) : _mm256_loadu_ps(b + 8);
+    const __m256 b1 = NV == 1 ? b0 : kEdge ? _mm256_maskload_ps(b + 8, mask1) : _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-      const __m256 ar = _mm256_broadcast_ss(a + r * a_r);
+      const __m256 ar = _mm256_broadcast_ss(a + r * (kStrided ? a_r : 1));
       acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
+      if (NV == 2) acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
     }
     a += a_k;
     b += b_k;
@@ -54,17 +59,17 @@ void micro(int64_t k, const float* a, int64_t a_k, int64_t a_r, const float* b, 
     if (kEdge) {
       if (beta != 0.0f) {
         v0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, mask0), v0);
-        v1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, mask1), v1);
+        if (NV == 2) v1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, mask1), v1);
       }
       _mm256_maskstore_ps(cr, mask0, v0);
-      _mm256_maskstore_ps(cr + 8, mask1, v1);
+      if (NV == 2) _mm256_maskstore_ps(cr + 8, mask1, v1);
     } else {
       if (beta != 0.0f) {
         v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), v0);
-        v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), v1);
+        if (NV == 2) v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), v1);
       }
       _mm256_storeu_ps(cr, v0);
-      _mm256_storeu_ps(cr + 8, v1);
+      if (NV == 2) _mm256_storeu_ps(cr + 8, v1);
     }
   }
 }
@@ -72,10 +77,12 @@ void micro(int64_t k, const float* a, int64_t a_k, int64_t a_r, const float* b, 
 using Micro = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, float, float,
                        __m256i, __m256i);
 
-// Indexed by [rows - 1][edge].
+// Indexed by [rows - 1][columns: 16, 9..15 (masked), 1..8 (masked, one vector)][strided].
 template <int... R>
 struct Table {
-  static constexpr Micro fns[sizeof...(R)][2] = {{micro<R, false>, micro<R, true>}...};
+  static constexpr Micro fns[sizeof...(R)][3][2] = {{{micro<R, 2, false, false>, micro<R, 2, false, true>},
+                                                     {micro<R, 2, true, false>, micro<R, 2, true, true>},
+                                                     {micro<R, 1, true, false>, micro<R, 1, true, true>}}...};
 };
 constexpr auto& kMicro = Table<1, 2, 3, 4, 5, 6>::fns;
 
@@ -84,13 +91,13 @@ constexpr auto& kMicro = Table<1, 2, 3, 4, 5, 6>::fns;
 void block_kernel_avx2(const BlockArgs& g) {
   for (int64_t j = 0; j < g.n; j += kNR) {
     const int64_t nr = g.n - j < kNR ? g.n - j : kNR;
-    const bool edge = nr < kNR;
+    const int cols = nr == kNR ? 0 : nr > 8 ? 1 : 2;
     const __m256i mask0 = lane_mask(nr), mask1 = lane_mask(nr - 8);
     const float* b = g.b + (j / kNR) * g.b_panel;
     for (int64_t i = 0; i < g.m; i += kMR) {
       const int64_t mr = g.m - i < kMR ? g.m - i : kMR;
-      kMicro[mr - 1][edge](g.k, g.a + (i / kMR) * g.a_panel, g.a_k, g.a_r, b, g.b_k, g.c + i * g.ldc + j, g.ldc,
-                           g.alpha, g.beta, mask0, mask1);
+      kMicro[mr - 1][cols][g.a_r != 1](g.k, g.a + (i / kMR) * g.a_panel, g.a_k, g.a_r, b, g.b_k,
+                                     g.c + i * g.ldc + j, g.ldc, g.alpha, g.beta, mask0, mask1);
     }
   }
 }
