@@ -79,6 +79,10 @@ const CONV_SHAPES: ConvShape[] = [
   { N: 3, C: 0, H: 4, W: 4, KH: 3, KW: 3, stride: 1, padding: 0, OC: 2 }, // no input channels: y = bias
   { N: 20, C: 1, H: 28, W: 28, KH: 5, KW: 5, stride: 1, padding: 0, OC: 20 }, // the CNN's first layer, more images than chunks
   { N: 9, C: 20, H: 12, W: 12, KH: 3, KW: 3, stride: 1, padding: 0, OC: 50 }, // its second
+  // The direct forward path (few taps, stride 1, no padding, OW a multiple of 8): blocks of 4, 3 and 1 output
+  // channels, rows of 16 and of 32 (24 + 8) columns.
+  { N: 3, C: 2, H: 10, W: 19, KH: 3, KW: 4, stride: 1, padding: 0, OC: 7 },
+  { N: 2, C: 1, H: 6, W: 36, KH: 2, KW: 5, stride: 1, padding: 0, OC: 5 },
 ];
 
 const convLabel = (s: ConvShape) => `${label(s)} OC=${s.OC}`;
