@@ -12,8 +12,8 @@
 // the unfolding and its GEMM, and the GEMM writes NCHW directly (y_n is OC rows of S), so nothing of batch
 // size is unfolded, transposed or kept for backward; backward unfolds again instead.
 //
-// Small first layers (few taps, stride 1, no padding, rows a multiple of 8 wide) run forward directly on AVX2
-// CPUs instead (conv_avx2.cc): there the unfolding costs as much as the product.
+// Small first layers (few taps, stride 1, no padding, rows a multiple of 8 wide) run forward and the weight
+// gradient directly on AVX2 CPUs instead (conv_avx2.cc): there the unfolding costs as much as the product.
 //
 // Threads: im2col / col2im split the N*C input planes; plane (n, c) owns the cols columns n*OH*OW.. of rows
 // (c, kh, kw) and the dx plane (n, c), so tasks write disjoint memory and col2im's sums keep the TS twin's
@@ -111,6 +111,11 @@ void copy_row(float* __restrict dst, const float* __restrict src, int64_t n) {
   for (; i < n; ++i) dst[i] = src[i];
 }
 
+// Whether a convolution with K taps takes the direct AVX2 paths (conv.h).
+bool direct(const Unfold& u, int64_t K) {
+  return active_isa() >= Isa::avx2 && u.stride == 1 && u.padding == 0 && u.OW % 8 == 0 && K <= kDirectMaxTaps;
+}
+
 // Unfolds input planes [begin, end) of x into cols (see im2col).
 void unfold_planes(float* cols, const float* x, const Unfold& u, int64_t begin, int64_t end) {
   const int64_t S = u.OH * u.OW, W = u.W, stride = u.stride;
@@ -203,7 +208,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
                     int64_t W, int64_t OC, int64_t KH, int64_t KW, int64_t stride, int64_t padding) {
   const Unfold u = unfold(1, C, H, W, KH, KW, stride, padding);
   const int64_t K = C * KH * KW, S = u.OH * u.OW;
-  if (active_isa() >= Isa::avx2 && stride == 1 && padding == 0 && u.OW % 8 == 0 && K <= kDirectMaxTaps) {
+  if (direct(u, K)) {
     parallel_ranges(N, items_per_task(kConvGrain, OC * K * S), [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n) {
         conv_detail::forward_direct_avx2(y + n * OC * S, x + n * C * H * W, weight, bias, C, H, W, OC, KH, KW);
@@ -260,13 +265,19 @@ void conv2d_backward_params(float* dweight, float* dbias, const float* dy, const
     float* pw = pw_all + chunk * OC * K;
     double* pb = pb_all + chunk * OC;
     std::fill(pb, pb + OC, 0.0);
-    float* cols = scratch(K * S);
     const int64_t begin = N * chunk / chunks, end = N * (chunk + 1) / chunks;
+    const bool use_direct = direct(u, K);
+    float* cols = use_direct ? nullptr : scratch(K * S);
+    if (use_direct) std::fill(pw, pw + OC * K, 0.0f);
     for (int64_t n = begin; n < end; ++n) {
       const float* dyn = dy + n * OC * S;
-      unfold_planes(cols, x + n * C * H * W, u, 0, C);
-      // dweight (OC, K) += dy_n (OC, S) x cols^T (S, K); the first image of a chunk overwrites.
-      gemm(false, true, OC, K, S, 1.0f, dyn, S, cols, S, n == begin ? 0.0f : 1.0f, pw, K);
+      if (use_direct) {
+        conv_detail::backward_params_direct_avx2(pw, dyn, x + n * C * H * W, C, H, W, OC, KH, KW);
+      } else {
+        unfold_planes(cols, x + n * C * H * W, u, 0, C);
+        // dweight (OC, K) += dy_n (OC, S) x cols^T (S, K); the first image of a chunk overwrites.
+        gemm(false, true, OC, K, S, 1.0f, dyn, S, cols, S, n == begin ? 0.0f : 1.0f, pw, K);
+      }
       for (int64_t oc = 0; oc < OC; ++oc) pb[oc] += sum_in_double(dyn + oc * S, S);
     }
   });

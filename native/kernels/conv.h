@@ -25,12 +25,16 @@ void conv2d_backward_input(float* dx, const float* dy, const float* weight, int6
 void conv2d_backward_params(float* dweight, float* dbias, const float* dy, const float* x, int64_t N, int64_t C,
                             int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW, int64_t stride, int64_t padding);
 
-// The AVX2 + FMA direct path (conv_avx2.cc) conv2d_forward takes for small first layers: one image, stride 1,
-// no padding, OW = W - KW + 1 a multiple of 8, y (OC, OH, OW) = the convolution of x (C, H, W) + bias.
+// The AVX2 + FMA direct paths (conv_avx2.cc) conv2d_forward and conv2d_backward_params take for small first
+// layers, one image at a time: stride 1, no padding, OW = W - KW + 1 a multiple of 8.
 namespace conv_detail {
 
+// y (OC, OH, OW) = the convolution of x (C, H, W) with weight + bias.
 void forward_direct_avx2(float* y, const float* x, const float* weight, const float* bias, int64_t C, int64_t H,
                          int64_t W, int64_t OC, int64_t KH, int64_t KW);
+// dweight (OC, C, KH, KW) += the weight gradient of that convolution for dy (OC, OH, OW).
+void backward_params_direct_avx2(float* dweight, const float* dy, const float* x, int64_t C, int64_t H, int64_t W,
+                                 int64_t OC, int64_t KH, int64_t KW);
 
 }  // namespace conv_detail
 

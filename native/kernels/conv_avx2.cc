@@ -1,9 +1,13 @@
-// Direct convolution forward, AVX2 + FMA, for the first layers that im2col + GEMM serves badly: stride 1, no
+// Direct convolution forward and weight gradient, AVX2 + FMA, for the first layers that im2col + GEMM serves badly: stride 1, no
 // padding, output rows a multiple of 8 wide, few taps (K = C*KH*KW; the CNN's 5x5 first layer has 25). There
 // the unfolded copy costs about what the GEMM does, and each GEMM tile does only K multiply-adds per load and
-// store of its outputs. Here a block of 4 output channels x up to 24 columns of one output row lives in 12
-// accumulators; each tap loads up to 3 input vectors (unaligned, straight from the image) and 4 broadcast
-// weights for 12 FMAs, and the outputs are written once, NCHW, bias first.
+// store of its outputs.
+//   forward: a block of 4 output channels x up to 24 columns of one output row lives in 12 accumulators; each
+//            tap loads up to 3 input vectors (unaligned, straight from the image) and 4 broadcast weights for 12
+//            FMAs, and the outputs are written once, NCHW, bias first.
+//   weight gradient: for 2 output channels and up to 6 horizontal taps (one input channel and kernel row),
+//            12 vector accumulators run over the image; each 8 outputs load 2 dy vectors and one shifted input
+//            vector per tap for 12 FMAs. Each accumulator's lanes are added at the end.
 // As in the GEMM's ISA files, everything is in an anonymous namespace apart from the entry point, and no shared
 // inline code is included (contract in conv.h).
 #include <immintrin.h>
@@ -61,7 +65,71 @@ constexpr Block kBlocks[4][3] = {
     {block<4, 1>, block<4, 2>, block<4, 3>},
 };
 
+// dweight[oc + o, c, kh, kw0 + k] += sum over (oh, ow) of dy[oc + o, oh, ow] * x[c, oh + kh, ow + kw0 + k],
+// o < O, k < KB.
+template <int O, int KB>
+void taps(float* dweight, const float* dy, const float* x, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW,
+          int64_t OH, int64_t OW, int64_t oc, int64_t c, int64_t kh, int64_t kw0) {
+  const int64_t S = OH * OW;
+  __m256 acc[O][KB];
+#pragma GCC unroll 2
+  for (int o = 0; o < O; ++o) {
+#pragma GCC unroll 6
+    for (int k = 0; k < KB; ++k) acc[o][k] = _mm256_setzero_ps();
+  }
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const float* row = x + (c * H + oh + kh) * W + kw0;
+    for (int64_t ow = 0; ow < OW; ow += 8) {
+      __m256 g[O];
+#pragma GCC unroll 2
+      for (int o = 0; o < O; ++o) g[o] = _mm256_loadu_ps(dy + (oc + o) * S + oh * OW + ow);
+#pragma GCC unroll 6
+      for (int k = 0; k < KB; ++k) {
+        __m256 in = _mm256_loadu_ps(row + ow + k);
+        // Keep the vector in a register: folded into each FMA as a memory operand, it was loaded O times.
+        __asm__("" : "+x"(in));
+#pragma GCC unroll 2
+        for (int o = 0; o < O; ++o) acc[o][k] = _mm256_fmadd_ps(g[o], in, acc[o][k]);
+      }
+    }
+  }
+#pragma GCC unroll 2
+  for (int o = 0; o < O; ++o) {
+#pragma GCC unroll 6
+    for (int k = 0; k < KB; ++k) {
+      const __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc[o][k]), _mm256_extractf128_ps(acc[o][k], 1));
+      const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+      dweight[((oc + o) * C + c) * KH * KW + kh * KW + kw0 + k] += _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
+    }
+  }
+}
+
+using Taps = void (*)(float*, const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      int64_t, int64_t, int64_t, int64_t);
+
+// Indexed by [channels - 1][taps - 1].
+constexpr Taps kTaps[2][6] = {
+    {taps<1, 1>, taps<1, 2>, taps<1, 3>, taps<1, 4>, taps<1, 5>, taps<1, 6>},
+    {taps<2, 1>, taps<2, 2>, taps<2, 3>, taps<2, 4>, taps<2, 5>, taps<2, 6>},
+};
+
 }  // namespace
+
+void backward_params_direct_avx2(float* dweight, const float* dy, const float* x, int64_t C, int64_t H, int64_t W,
+                                 int64_t OC, int64_t KH, int64_t KW) {
+  const int64_t OH = H - KH + 1, OW = W - KW + 1;
+  for (int64_t oc = 0; oc < OC; oc += 2) {
+    const int64_t channels = OC - oc < 2 ? OC - oc : 2;
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        for (int64_t kw = 0; kw < KW; kw += 6) {
+          const int64_t count = KW - kw < 6 ? KW - kw : 6;
+          kTaps[channels - 1][count - 1](dweight, dy, x, C, H, W, KH, KW, OH, OW, oc, c, kh, kw);
+        }
+      }
+    }
+  }
+}
 
 void forward_direct_avx2(float* y, const float* x, const float* weight, const float* bias, int64_t C, int64_t H,
                          int64_t W, int64_t OC, int64_t KH, int64_t KW) {
