@@ -73,7 +73,8 @@ export class Sequential {
     const fuse = options.fuse ?? true;
     this.fused = layers.map(() => false);
     layers.forEach((layer, i) => {
-      if (layer.fuseNext(fuse && !this.fused[i] ? layers[i + 1] : undefined)) this.fused[i + 1] = true;
+      // A layer written against an older Layer may lack fuseNext: it then fuses nothing.
+      if (layer.fuseNext?.(fuse && !this.fused[i] ? layers[i + 1] : undefined)) this.fused[i + 1] = true;
     });
     this.backend = typeof options.backend === 'object' ? options.backend : getBackend(options.backend);
     this.seed = options.seed ?? randomBytes(4).readUInt32LE(0);
