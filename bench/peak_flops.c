@@ -3,6 +3,7 @@
  * the CPU has, and prints GFLOP/s and the vector width used. Built only for the benchmark. */
 #include <immintrin.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 static double now(void) {
@@ -40,21 +41,24 @@ PROBE(probe_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_a
 PROBE(probe_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 8)
 
 /* The best of several runs: a peak is what the core does when nothing else runs on it. */
-static double best_of(double (*probe)(void)) {
+static double best_of(double (*probe)(void), int runs) {
   double best = 0;
-  for (int run = 0; run < 7; run++) {
+  for (int run = 0; run < runs; run++) {
     double gflops = probe();
     if (gflops > best) best = gflops;
   }
   return best;
 }
 
-int main(void) {
+/* peak_flops [RUNS]: RUNS runs (default 7, the machine's peak); 1 gives the core's throughput right now, which a
+ * benchmark pairs with its own samples. */
+int main(int argc, char** argv) {
+  const int runs = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 7;
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) {
-    printf("%.1f avx512\n", best_of(probe_avx512));
+    printf("%.1f avx512\n", best_of(probe_avx512, runs));
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    printf("%.1f avx2\n", best_of(probe_avx2));
+    printf("%.1f avx2\n", best_of(probe_avx2, runs));
   } else {
     printf("0 none\n");
   }
