@@ -85,16 +85,18 @@ uint32_t ArgReader::uint32(size_t index) {
   return static_cast<uint32_t>(value);
 }
 
+bool ArgReader::typed_info(size_t index, napi_typedarray_type* type, size_t* elements, void** data) const {
+  bool is_typed = false;
+  return napi_is_typedarray(env(), info_[index], &is_typed) == napi_ok && is_typed &&
+         napi_get_typedarray_info(env(), info_[index], type, elements, data, nullptr, nullptr) == napi_ok;
+}
+
 void* ArgReader::typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length,
                        const char* shape, size_t* out_length) {
-  const napi_value value = info_[index];
-  bool is_typed = false;
   napi_typedarray_type actual;
   size_t elements = 0;
   void* data = nullptr;
-  if (napi_is_typedarray(env(), value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env(), value, &actual, &elements, &data, nullptr, nullptr) != napi_ok ||
-      actual != type) {
+  if (!typed_info(index, &actual, &elements, &data) || actual != type) {
     throw_type(env(), prefix(index) + " must be a " + type_name);
   }
   if (static_cast<int64_t>(elements) != length) {
@@ -115,14 +117,10 @@ void ArgReader::remember(size_t index, const void* data, size_t bytes) {
 }
 
 Samples ArgReader::samples(size_t index) {
-  const napi_value value = info_[index];
-  bool is_typed = false;
   napi_typedarray_type type;
   size_t elements = 0;
   void* data = nullptr;
-  if (napi_is_typedarray(env(), value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env(), value, &type, &elements, &data, nullptr, nullptr) != napi_ok ||
-      (type != napi_uint8_array && type != napi_float32_array)) {
+  if (!typed_info(index, &type, &elements, &data) || (type != napi_uint8_array && type != napi_float32_array)) {
     throw_type(env(), prefix(index) + " must be a Uint8Array or a Float32Array");
   }
   const bool bytes = type == napi_uint8_array;
