@@ -261,12 +261,12 @@ void conv2d_backward_params(float* dweight, float* dbias, const float* dy, const
   partial_bias.resize(std::max<size_t>(partial_bias.size(), static_cast<size_t>(chunks * OC)));
   float* pw_all = partial_weight.data();
   double* pb_all = partial_bias.data();
+  const bool use_direct = direct(u, K);
   ThreadPool::global().parallel_for(static_cast<int>(chunks), [&](int chunk) {
     float* pw = pw_all + chunk * OC * K;
     double* pb = pb_all + chunk * OC;
     std::fill(pb, pb + OC, 0.0);
     const int64_t begin = N * chunk / chunks, end = N * (chunk + 1) / chunks;
-    const bool use_direct = direct(u, K);
     float* cols = use_direct ? nullptr : scratch(K * S);
     if (use_direct) std::fill(pw, pw + OC * K, 0.0f);
     for (int64_t n = begin; n < end; ++n) {

@@ -92,9 +92,19 @@ export function col2im<F extends FloatArray>(dx: F, cols: F, N: number, C: numbe
   }
 }
 
-/** A new array of x's type and the given length. */
-function like<F extends FloatArray>(x: F, length: number): F {
-  return new (x.constructor as new (length: number) => F)(length);
+const scratchBuffers = new Map<Function, FloatArray>();
+
+/**
+ * Working memory of x's type and at least `length` values, reused across calls (one image's unfolded columns):
+ * no allocation per call once it is large enough, as the native kernels' per-thread buffers.
+ */
+function scratchLike<F extends FloatArray>(x: F, length: number): F {
+  let buffer = scratchBuffers.get(x.constructor);
+  if (!buffer || buffer.length < length) {
+    buffer = new (x.constructor as new (length: number) => F)(length);
+    scratchBuffers.set(x.constructor, buffer);
+  }
+  return buffer.subarray(0, length) as F;
 }
 
 /** Image n of a batch of images of `size` values each. */
@@ -106,7 +116,7 @@ export function conv2dForward<F extends FloatArray>(y: F, x: F, weight: F, bias:
   W: number, OC: number, KH: number, KW: number, stride: number, padding: number): void {
   const K = C * KH * KW;
   const S = outSize(H, KH, stride, padding) * outSize(W, KW, stride, padding);
-  const cols = like(x, K * S);
+  const cols = scratchLike(x, K * S);
   for (let n = 0; n < N; n++) {
     im2col(cols, image(x, n, C * H * W), 1, C, H, W, KH, KW, stride, padding);
     const yn = image(y, n, OC * S);
@@ -121,7 +131,7 @@ export function conv2dBackwardInput<F extends FloatArray>(dx: F, dy: F, weight: 
   W: number, OC: number, KH: number, KW: number, stride: number, padding: number): void {
   const K = C * KH * KW;
   const S = outSize(H, KH, stride, padding) * outSize(W, KW, stride, padding);
-  const dcols = like(dy, K * S);
+  const dcols = scratchLike(dy, K * S);
   for (let n = 0; n < N; n++) {
     gemm(true, false, K, S, OC, 1, weight, image(dy, n, OC * S), 0, dcols);
     col2im(image(dx, n, C * H * W), dcols, 1, C, H, W, KH, KW, stride, padding);
@@ -132,7 +142,7 @@ export function conv2dBackwardParams<F extends FloatArray>(dweight: F, dbias: F,
   H: number, W: number, OC: number, KH: number, KW: number, stride: number, padding: number): void {
   const K = C * KH * KW;
   const S = outSize(H, KH, stride, padding) * outSize(W, KW, stride, padding);
-  const cols = like(x, K * S);
+  const cols = scratchLike(x, K * S);
   const sums = new Float64Array(OC);
   for (let n = 0; n < N; n++) {
     const dyn = image(dy, n, OC * S);
