@@ -15,7 +15,7 @@ import { lineChart, PALETTE, type Series } from '../plot/charts.js';
 import { countCorrect } from '../train/metrics.js';
 import { buildModel, buildOptimizer, trainingData } from '../train/run.js';
 import type { TrainingData } from '../train/trainer.js';
-import { COMMON_DEFAULTS, mnist, percent, runConfig, trainSteps, type CommonOptions, type Experiment } from './experiment.js';
+import { COMMON_DEFAULTS, mnist, network, percent, runConfig, trainSteps, type CommonOptions, type Experiment } from './experiment.js';
 
 export interface ActivationsOptions extends CommonOptions {
   steps: number;
@@ -44,7 +44,6 @@ export interface ActivationsResult {
 }
 
 const PERCENTILES = [15, 50, 85] as const;
-const network = (batchnorm: boolean) => (batchnorm ? 'BatchNorm' : 'no BatchNorm');
 
 /** The q-th percentile of sorted values, interpolating linearly between ranks (numpy's default). */
 export function percentile(sorted: ArrayLike<number>, q: number): number {

@@ -7,7 +7,7 @@ import { trainOption } from '../cli/options.js';
 import type { Init } from '../nn/init.js';
 import { buildModel, buildOptimizer, trainingData } from '../train/run.js';
 import { evaluate, fit, TrainingError } from '../train/trainer.js';
-import { COMMON_DEFAULTS, mnist, percent, runConfig, type CommonOptions, type CsvValue, type Experiment } from './experiment.js';
+import { COMMON_DEFAULTS, mnist, network, percent, runConfig, type CommonOptions, type CsvValue, type Experiment } from './experiment.js';
 
 export interface DepthOptions extends CommonOptions {
   depths: number[];
@@ -40,7 +40,6 @@ const ACTIVATIONS = ['sigmoid', 'relu'] as const;
 const INITS: { init: Init; label: string }[] = [{ init: 'xavier', label: 'Xavier' }, { init: 'he', label: 'He' }, { init: 0.01, label: 'std 0.01' }];
 const initLabel = (init: Init) => INITS.find((i) => i.init === init)?.label ?? String(init);
 const rowLabel = (r: { activation: string; init: Init }) => `${r.activation === 'relu' ? 'ReLU' : 'sigmoid'}, ${initLabel(r.init)}`;
-const network = (batchnorm: boolean) => (batchnorm ? 'BatchNorm' : 'no BatchNorm');
 
 export const depth: Experiment<DepthOptions, DepthJob, DepthResult> = {
   name: 'depth',

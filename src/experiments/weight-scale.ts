@@ -9,7 +9,7 @@ import { trainOption } from '../cli/options.js';
 import { PALETTE } from '../plot/charts.js';
 import { buildModel, buildOptimizer, trainingData } from '../train/run.js';
 import { evaluate, fit, TrainingError } from '../train/trainer.js';
-import { COMMON_DEFAULTS, logSpace, mnist, percent, runConfig, short, type CommonOptions, type Experiment } from './experiment.js';
+import { COMMON_DEFAULTS, logSpace, mnist, network, percent, runConfig, short, type CommonOptions, type Experiment } from './experiment.js';
 
 export interface WeightScaleOptions extends CommonOptions {
   scales: number;
@@ -37,7 +37,6 @@ export interface WeightScaleResult {
   seconds: number;
 }
 
-const network = (batchnorm: boolean) => (batchnorm ? 'BatchNorm' : 'no BatchNorm');
 
 export const weightScale: Experiment<WeightScaleOptions, WeightScaleJob, WeightScaleResult> = {
   name: 'weight-scale',
