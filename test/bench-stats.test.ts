@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { median, medianInterval, quantile } from '../bench/support/stats.js';
+
+// The benchmarks' verdicts ("2 threads not slower than 1") rest on these.
+describe('bench statistics', () => {
+  const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+  it('quantile interpolates between ranks, in any input order', () => {
+    const values = oneTo(9).reverse();
+    expect(quantile(values, 0)).toBe(1);
+    expect(quantile(values, 0.25)).toBe(3);
+    expect(quantile(values, 0.5)).toBe(median(values));
+    expect(quantile(values, 1)).toBe(9);
+    expect(quantile([1, 2], 0.5)).toBe(1.5);
+  });
+
+  it('medianInterval brackets the median with the order statistics n/2 ∓ 0.98·√n', () => {
+    // n = 100: ranks 50 ∓ 9.8 → the 40th and 60th values.
+    expect(medianInterval(oneTo(100).reverse())).toEqual([40, 60]);
+    expect(medianInterval([5])).toEqual([5, 5]);
+    const [lo, hi] = medianInterval([3, 1, 2]);
+    expect(lo).toBe(1);
+    expect(hi).toBe(3);
+  });
+
+  it('medianInterval covers the true median about 95% of the time', () => {
+    let seed = 12345;
+    const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let covered = 0;
+    const trials = 2000;
+    for (let t = 0; t < trials; t++) {
+      const [lo, hi] = medianInterval(Array.from({ length: 48 }, uniform));
+      if (lo <= 0.5 && 0.5 <= hi) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.93);
+    expect(covered / trials).toBeLessThan(0.99);
+  });
+});
