@@ -297,11 +297,11 @@ async function childThreads(w: Workload): Promise<ThreadsResult> {
       t0 = performance.now();
     },
   }).run();
+  // Chunks i and i + 1 as a ratio: 1T seconds over 2T seconds in a mixed pair, the first over the second otherwise.
   const pairs = (first: number) => {
     const out: number[] = [];
     for (let i = first; i + 1 < seconds.length; i += 2) {
-      const [a, b] = [seconds[i], seconds[i + 1]];
-      out.push(threadsOf(i) === threadsOf(i + 1) ? a / b : threadsOf(i) === 1 ? a / b : b / a);
+      out.push(threadsOf(i) === 2 && threadsOf(i + 1) === 1 ? seconds[i + 1] / seconds[i] : seconds[i] / seconds[i + 1]);
     }
     return out;
   };
@@ -461,7 +461,7 @@ function targets(row: Row, rows: Row[]): string {
   if (row.impl === 'native 1T' || row.impl === 'native 2T') {
     const threads = row.impl === 'native 1T' ? 1 : 2;
     check(ratio(row, find(`PyTorch ${threads}T`)), (r) => r <= 0.5, (r) => `≤ 0.5× PyTorch ${threads}T (${r.toFixed(2)}×)`);
-    if (threads === 2 && row.threads) {
+    if (threads === 2 && row.threads?.speedups.length) {
       const t = row.threads;
       // Slower means measurably slower: the whole 95% interval of the median speedup below 1.
       check(medianInterval(t.speedups)[1], (hi) => hi >= 1,
@@ -494,8 +494,9 @@ function printTable(rows: Row[]): void {
   }
 }
 
-function printThreads(runs: { w: Workload; paired: ThreadsResult; rounds: number }[]): void {
-  if (runs.length === 0) return;
+function printThreads(rows: Row[]): void {
+  const paired = rows.filter((r) => r.threads?.speedups.length);
+  if (paired.length === 0) return;
   console.log('\n### native 2 threads against 1\n');
   console.log('Paired in one process: the workload\'s epochs train switching between 1 and 2 threads every chunk of steps ' +
     '(1, 2, 2, 1, 1, 2, 2, 1, …); adjacent 1T/2T chunks give a speedup, adjacent chunks of the same thread count a control ' +
@@ -505,12 +506,14 @@ function printThreads(runs: { w: Workload; paired: ThreadsResult; rounds: number
   const columns = ['model', 'chunk', 'pairs', '2T speedup (median)', '95% CI', 'q1–q3', 'control (median, 95% CI)', 'rounds 1T/2T'];
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`|${columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-  for (const { w, paired: p, rounds } of runs) {
+  for (const row of paired) {
+    const p = row.threads!;
+    const rounds = ratio(rows.find((r) => r.model === row.model && r.impl === 'native 1T'), row);
     console.log(`| ${[
-      w.key.toUpperCase(), `${p.chunkSteps} steps`, String(p.speedups.length), `${median(p.speedups).toFixed(2)}×`,
+      row.model.toUpperCase(), `${p.chunkSteps} steps`, String(p.speedups.length), `${median(p.speedups).toFixed(2)}×`,
       interval(p.speedups), `${quantile(p.speedups, 0.25).toFixed(2)}–${quantile(p.speedups, 0.75).toFixed(2)}`,
       `${median(p.controls).toFixed(2)}, ${interval(p.controls)}`,
-      `${rounds.toFixed(2)}×`,
+      rounds === undefined ? '—' : `${rounds.toFixed(2)}×`,
     ].join(' | ')} |`);
   }
 }
@@ -590,7 +593,6 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const breakdowns: { w: Workload; results: { threads: number; result: BreakdownResult }[] }[] = [];
-  const threadRuns: { w: Workload; paired: ThreadsResult; rounds: number }[] = [];
   for (const w of WORKLOADS.filter((x) => MODELS.includes(x.key))) {
     log(`${w.key}: verifying native against TS (two steps)`);
     const { worst, trainLength, parameters } = await verify(w);
@@ -612,7 +614,6 @@ async function main(): Promise<void> {
     log(`${w.key}: native 2T against 1T in one process, switching every ${w.threadChunkSteps} steps, ${w.threadEpochs} epoch(s)`);
     const threadsTask: ChildTask = { kind: 'threads', model: w.key };
     const paired = lastJson<ThreadsResult>((await runChild(process.execPath, [self, '--child', JSON.stringify(threadsTask)], process.env)).stdout);
-    threadRuns.push({ w, paired, rounds: median(runs.get('native 1T')!.map((r, i) => median(r.seconds) / median(runs.get('native 2T')![i].seconds))) });
     const openmpNote = existsSync(OPENBLAS_OPENMP) ? undefined : 'OpenMP OpenBLAS not installed: pthread build';
     for (const threads of [1, 2] as const) {
       rows.push({ ...timedRow(w.key, `native ${threads}T`, runs.get(`native ${threads}T`)!), ...(threads === 2 ? { threads: paired } : {}) });
@@ -635,7 +636,7 @@ async function main(): Promise<void> {
     breakdowns.push({ w, results });
   }
   printTable(rows);
-  printThreads(threadRuns);
+  printThreads(rows);
   for (const { w, results } of breakdowns) printBreakdown(w, results);
   console.log(`\nWhole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 }
