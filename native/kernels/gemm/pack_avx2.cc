@@ -41,17 +41,17 @@ void pack_transposed_avx2(const float* src, int64_t ld, int64_t count, int64_t k
     const int64_t w = count - i < width ? count - i : width;
     const float* s = src + i * ld;
     for (int64_t p = 0; p < k8; p += 8) {
-      __m256 tile[4][8];
-      for (int g = 0; g < groups; ++g) {
+      // One 8 x 8 tile at a time (eight registers; holding all groups at once spilled them to the stack), the
+      // groups last to first and each one's rows in order: the lanes a narrow group spills past a row's end
+      // land on the next row's first entries, which that row's store or an earlier group's then overwrites.
+      for (int g = groups - 1; g >= 0; --g) {
+        __m256 tile[8];
         for (int r = 0; r < 8; ++r) {
           const int64_t row = 8 * g + r;
-          tile[g][r] = row < w ? _mm256_loadu_ps(s + row * ld + p) : _mm256_setzero_ps();
+          tile[r] = row < w ? _mm256_loadu_ps(s + row * ld + p) : _mm256_setzero_ps();
         }
-        transpose8(tile[g]);
-      }
-      // Row by row, so the lanes a narrow last group spills into row q + 1 are overwritten by it.
-      for (int q = 0; q < 8; ++q) {
-        for (int g = 0; g < groups; ++g) _mm256_storeu_ps(out + (p + q) * width + 8 * g, tile[g][q]);
+        transpose8(tile);
+        for (int q = 0; q < 8; ++q) _mm256_storeu_ps(out + (p + q) * width + 8 * g, tile[q]);
       }
     }
     for (int64_t p = k8; p < k; ++p) {
