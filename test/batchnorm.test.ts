@@ -84,10 +84,39 @@ describeBackends('batchnorm', (backend) => {
     expect(mismatches(runningMean, ref.runningMean, RTOL, ATOL, 'runningMean')).toBe('');
     expect(mismatches(runningVar, ref.runningVar, RTOL, ATOL, 'runningVar')).toBe('');
     const dgamma = new Float32Array(C).fill(0.5), dbeta = new Float32Array(C).fill(-0.25); // backward adds
-    b.batchnormBackward(dx, dgamma, dbeta, input.dy, input.x, saveMean, saveInvStd, input.gamma, N, C, S, relu ? y : null);
+    b.batchnormBackward(dx, dgamma, dbeta, input.dy, input.x, saveMean, saveInvStd, input.gamma, N, C, S, relu ? input.beta : null);
     expect(mismatches(dx, ref.dx, RTOL, ATOL, 'dx')).toBe('');
     expect(mismatches(dgamma, ref.dgamma.map((v) => v + 0.5), RTOL, ATOL * Math.sqrt(N * S), 'dgamma')).toBe('');
     expect(mismatches(dbeta, ref.dbeta.map((v) => v - 0.25), RTOL, ATOL * Math.sqrt(N * S), 'dbeta')).toBe('');
+  });
+
+  it.each([[6, 21, 1], [4, 5, 13], [2, 3, 576]] as [number, number, number][])(
+    'N=%i C=%i S=%i: a fused backward counts dy exactly where the forward\'s output is positive', (N, C, S) => {
+    // The kernel recomputes that output from x; here many values sit exactly on 0 or just off it, where a
+    // different rounding would flip the mask: each channel's values come in pairs ±v (so its mean is exactly 0),
+    // a third of them 0 and a third ±1e-30, and odd channels have beta 0.
+    const input = inputs(N, C, S, 3);
+    const x = new Float32Array(N * C * S);
+    for (let c = 0; c < C; c++) {
+      for (let k = 0; k < N * S; k++) {
+        const pair = k >> 1, v = input.x[c * N * S + pair] - 3;
+        const magnitude = pair % 3 === 0 ? 0 : pair % 3 === 1 ? 1e-30 : v;
+        x[(Math.floor(k / S) * C + c) * S + (k % S)] = k % 2 ? -magnitude : magnitude;
+      }
+    }
+    const beta = input.beta.map((v, c) => (c % 2 ? 0 : v));
+    const b = backend();
+    const y = new Float32Array(N * C * S), m = new Float32Array(C), v = new Float32Array(C);
+    b.batchnormForwardTrain(y, m, v, new Float32Array(C), new Float32Array(C).fill(1), x, input.gamma, beta, N, C, S, 0.1, EPS, true);
+    const backward = (dy: Float32Array, fused: boolean) => {
+      const dx = new Float32Array(N * C * S), dg = new Float32Array(C), db = new Float32Array(C);
+      b.batchnormBackward(dx, dg, db, dy, x, m, v, input.gamma, N, C, S, fused ? beta : null);
+      return [dx, dg, db];
+    };
+    const fused = backward(input.dy, true);
+    const masked = backward(input.dy.map((g, i) => (y[i] > 0 ? g : 0)), false);
+    expect(y.some((value) => value === 0) && y.some((value) => value > 0)).toBe(true);
+    fused.forEach((values, k) => expect(values).toEqual(masked[k]));
   });
 
   it('momentum 1 puts the batch statistics in the running ones; momentum 0 leaves them', () => {
@@ -129,8 +158,8 @@ describeBackends('batchnorm', (backend) => {
       .toThrow(TypeError);
     expect(() => b.batchnormForwardTrain(f(6), f(3), f(3), f(3), f(3), f(6), f(3), f(3), 2, 3, 1, 0.1, EPS, 1 as never))
       .toThrow(/batchnormForwardTrain: relu must be a boolean/);
-    expect(() => b.batchnormBackward(f(6), f(3), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3, 1, f(5)))
-      .toThrow(/batchnormBackward: y must have length N\*C\*S = 6, got 5/);
+    expect(() => b.batchnormBackward(f(6), f(3), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3, 1, f(6)))
+      .toThrow(/batchnormBackward: beta must have length C = 3, got 6/);
     expect(() => b.batchnormBackward(f(6), f(3), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3, 1, undefined as never))
       .toThrow(TypeError);
   });
@@ -147,7 +176,7 @@ describe.skipIf(!nativeAvailable())('batchnorm: native against TS on random inpu
       const m = new Float32Array(C), v = new Float32Array(C), dg = new Float32Array(C), db = new Float32Array(C);
       const rm = input.runningMean.slice(), rv = input.runningVar.slice();
       b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS, relu);
-      b.batchnormBackward(dx, dg, db, input.dy, input.x, m, v, input.gamma, N, C, S, relu ? y : null);
+      b.batchnormBackward(dx, dg, db, input.dy, input.x, m, v, input.gamma, N, C, S, relu ? input.beta : null);
       const yEval = new Float32Array(N * C * S);
       b.batchnormForwardEval(yEval, input.x, input.gamma, input.beta, rm, rv, N, C, S, EPS, relu);
       return { y, dx, m, v, rm, rv, dg, db, yEval };

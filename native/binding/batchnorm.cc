@@ -51,7 +51,7 @@ Napi::Value batchnorm_forward_eval(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value batchnorm_backward(const Napi::CallbackInfo& info) {
-  ArgReader r(info, "batchnormBackward", "dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S, y");
+  ArgReader r(info, "batchnormBackward", "dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S, beta");
   const int64_t N = r.integer(8), C = r.integer(9), S = r.integer(10);
   const auto dx = r.floats(0, N * C * S, "N*C*S");
   const auto dgamma = r.floats(1, C, "C");
@@ -61,10 +61,10 @@ Napi::Value batchnorm_backward(const Napi::CallbackInfo& info) {
   const auto save_mean = r.floats(5, C, "C");
   const auto save_inv_std = r.floats(6, C, "C");
   const auto gamma = r.floats(7, C, "C");
-  const auto y = r.optional_floats(11, N * C * S, "N*C*S");
+  const auto beta = r.optional_floats(11, C, "C");
   r.no_overlap({"dx", "dgamma", "dbeta"});
-  normnet::batchnorm_backward(dx.data, dgamma.data, dbeta.data, dy.data, x.data, save_mean.data, save_inv_std.data, gamma.data,
-                     N, C, S, y.data);
+  normnet::batchnorm_backward(dx.data, dgamma.data, dbeta.data, dy.data, x.data, save_mean.data, save_inv_std.data,
+                              gamma.data, beta.data, N, C, S);
   return info.Env().Undefined();
 }
 

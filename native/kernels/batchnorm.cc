@@ -56,23 +56,36 @@ inline Sums moments(const float* x, int64_t S, double center) {
           ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))};
 }
 
-// dy where the fused ReLU's output y is positive, else 0; dy itself without a fused ReLU (y null).
-inline float masked(const float* dy, const float* y, int64_t i) { return y == nullptr || y[i] > 0.0f ? dy[i] : 0.0f; }
+// One channel's scale = gamma * inv_std and shift = beta - mean * scale: formed in double, used in float.
+struct Affine {
+  float scale, shift;
+};
+inline Affine affine_of(float gamma, float beta, float mean, float inv_std) {
+  const double scale = static_cast<double>(gamma) * inv_std;
+  return {static_cast<float>(scale), static_cast<float>(beta - mean * scale)};
+}
 
-// {sum(g), sum(g * (x - mean))} over one run of S values, g = masked(dy, y).
-inline Sums gradient_sums(const float* dy, const float* y, const float* x, int64_t S, double mean) {
+// The gradient reaching the normalization: dy, or with a fused ReLU dy where the forward's output was positive,
+// recomputed from x with normalize's expression (backward reads x anyway; reading the output too would add a
+// stream to passes that memory bandwidth bounds).
+inline float masked(const float* dy, const float* x, int64_t i, bool relu, Affine a) {
+  return !relu || x[i] * a.scale + a.shift > 0.0f ? dy[i] : 0.0f;
+}
+
+// {sum(g), sum(g * (x - mean))} over one run of S values, g = masked(dy, ...).
+inline Sums gradient_sums(const float* dy, const float* x, int64_t S, double mean, bool relu, Affine affine) {
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   double b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t s = 0;
   for (; s + 8 <= S; s += 8) {
     for (int k = 0; k < 8; ++k) {
-      const float g = masked(dy, y, s + k);
+      const float g = masked(dy, x, s + k, relu, affine);
       a[k] += g;
       b[k] += static_cast<double>(g) * (x[s + k] - mean);
     }
   }
   for (; s < S; ++s) {
-    const float g = masked(dy, y, s);
+    const float g = masked(dy, x, s, relu, affine);
     a[0] += g;
     b[0] += static_cast<double>(g) * (x[s] - mean);
   }
@@ -85,12 +98,10 @@ void normalize(float* y, const float* x, const float* gamma, const float* beta, 
                int64_t N, int64_t C, int64_t S, bool relu, int64_t c0, int64_t c1) {
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
-      const double scale = static_cast<double>(gamma[c]) * inv_std[c];
-      const float fscale = static_cast<float>(scale);
-      const float shift = static_cast<float>(beta[c] - mean[c] * scale);
+      const Affine a = affine_of(gamma[c], beta[c], mean[c], inv_std[c]);
       const float* xs = x + (n * C + c) * S;
       float* ys = y + (n * C + c) * S;
-      for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * fscale + shift;
+      for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * a.scale + a.shift;
       if (relu) {
         for (int64_t s = 0; s < S; ++s) ys[s] = ys[s] < 0.0f ? 0.0f : ys[s];  // reluForward's rule: NaN propagates
       }
@@ -152,22 +163,25 @@ void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const 
 }
 
 void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y) {
+                        const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
+                        int64_t S) {
   const double count = static_cast<double>(N * S);
   const bool avx2 = active_isa() >= Isa::avx2;
+  const bool relu = beta != nullptr;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
     if (avx2) {
-      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, N, C, S, y,
+      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
                                       channel_scratch(c1 - c0), c0, c1);
       return;
     }
     for (int64_t c = c0; c < c1; ++c) {
       const double mean = save_mean[c];
       const double inv_std = save_inv_std[c];
+      const Affine affine = relu ? affine_of(gamma[c], beta[c], save_mean[c], save_inv_std[c]) : Affine{};
       double sum_dy = 0, sum_dy_xc = 0;  // sum(dy), sum(dy * (x - mean))
       for (int64_t n = 0; n < N; ++n) {
         const int64_t at = (n * C + c) * S;
-        const Sums sums = gradient_sums(dy + at, y == nullptr ? nullptr : y + at, x + at, S, mean);
+        const Sums sums = gradient_sums(dy + at, x + at, S, mean, relu, affine);
         sum_dy += sums.first;
         sum_dy_xc += sums.second;
       }
@@ -181,12 +195,11 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
       for (int64_t n = 0; n < N; ++n) {
         const int64_t at = (n * C + c) * S;
         const float* dys = dy + at;
-        const float* ys = y == nullptr ? nullptr : y + at;
         const float* xs = x + at;
         float* dxs = dx + at;
         for (int64_t s = 0; s < S; ++s) {
           const float xhat = (xs[s] - fmean) * finv;
-          dxs[s] = k * (masked(dys, ys, s) - mean_dy - xhat * mean_dy_xhat);
+          dxs[s] = k * (masked(dys, xs, s, relu, affine) - mean_dy - xhat * mean_dy_xhat);
         }
       }
     }

@@ -1,6 +1,8 @@
 // Batch Normalization over an (N, C, S) view: x[(n*C + c)*S + s]. The formulas, PyTorch's conventions and
 // what is saved for backward are in the TS twin, src/kernels/ts/batchnorm.ts; this is the same algorithm.
-// relu: the forward writes max(0, y). y (backward, nullable): that fused output; dy then counts where y > 0.
+// relu: the forward writes max(0, y). beta (backward, nullable): the forward's beta when it fused a ReLU; dy then
+// counts where the forward's output was positive, recomputed from x, gamma, beta and the saved statistics
+// bit for bit (on the same CPU path as the forward).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,8 @@ void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const 
                             const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu);
 // dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy).
 void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                        const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y);
+                        const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
+                        int64_t S);
 
 // The AVX2 + FMA path (batchnorm_avx2.cc) over channels [c0, c1); the functions above dispatch to it.
 namespace batchnorm_detail {
@@ -33,7 +36,7 @@ void forward_eval_avx2(float* y, const float* x, const float* gamma, const float
                        const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
                        int64_t c1);
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y,
+                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                    ChannelScratch scratch, int64_t c0, int64_t c1);
 
 }  // namespace batchnorm_detail

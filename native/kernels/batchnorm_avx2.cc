@@ -23,19 +23,30 @@ constexpr int kBlock = 16;  // channels per block on the S == 1 path: 4 double v
 
 inline __m256d widen(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 
+// The normalized output before a fused ReLU, x * scale + shift, is one FMA in the vector and the scalar code
+// alike, so that backward can recompute it with the forward's bits.
+inline float affine1(float x, float scale, float shift) { return std::fma(x, scale, shift); }
+
 // The fused ReLU (batchnorm.h): forward keeps reluForward's rule (v < 0 ? 0 : v, NaN propagates); backward takes
-// dy where the forward's output y > 0, or dy itself when y is null.
+// dy where the forward's output was positive, recomputed from x (which backward reads anyway; reading the
+// output as well would add a stream to a pass that memory bandwidth bounds), or dy itself without a fused ReLU.
 inline __m256 relu8(__m256 v) { return _mm256_andnot_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ), v); }
 inline float relu1(float v) { return v < 0.0f ? 0.0f : v; }
-inline __m256 grad8(const float* dy, const float* y, int64_t i) {
+inline __m256 grad8(const float* dy, const float* x, int64_t i, bool relu, __m256 scale, __m256 shift) {
   const __m256 g = _mm256_loadu_ps(dy + i);
-  return y == nullptr ? g : _mm256_and_ps(g, _mm256_cmp_ps(_mm256_loadu_ps(y + i), _mm256_setzero_ps(), _CMP_GT_OQ));
+  if (!relu) return g;
+  const __m256 y = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), scale, shift);
+  return _mm256_and_ps(g, _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ));
 }
-inline __m256d widen_grad(const float* dy, const float* y, int64_t i) {
+inline __m256d widen_grad(const float* dy, const float* x, int64_t i, bool relu, __m128 scale, __m128 shift) {
   const __m128 g = _mm_loadu_ps(dy + i);
-  return _mm256_cvtps_pd(y == nullptr ? g : _mm_and_ps(g, _mm_cmpgt_ps(_mm_loadu_ps(y + i), _mm_setzero_ps())));
+  if (!relu) return _mm256_cvtps_pd(g);
+  const __m128 y = _mm_fmadd_ps(_mm_loadu_ps(x + i), scale, shift);
+  return _mm256_cvtps_pd(_mm_and_ps(g, _mm_cmpgt_ps(y, _mm_setzero_ps())));
 }
-inline float grad1(const float* dy, const float* y, int64_t i) { return y == nullptr || y[i] > 0.0f ? dy[i] : 0.0f; }
+inline float grad1(const float* dy, const float* x, int64_t i, bool relu, float scale, float shift) {
+  return !relu || affine1(x[i], scale, shift) > 0.0f ? dy[i] : 0.0f;
+}
 
 inline double hsum(__m256d v) {
   const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
@@ -65,7 +76,10 @@ void affine_rows(float* y, const float* x, const float* scale, const float* shif
       const __m256 t = _mm256_fmadd_ps(_mm256_loadu_ps(xr + 8 * v), sc[v], sh[v]);
       _mm256_storeu_ps(yr + 8 * v, relu ? relu8(t) : t);
     }
-    for (int j = full; j < w; ++j) yr[j] = relu ? relu1(xr[j] * scale[j] + shift[j]) : xr[j] * scale[j] + shift[j];
+    for (int j = full; j < w; ++j) {
+      const float t = affine1(xr[j], scale[j], shift[j]);
+      yr[j] = relu ? relu1(t) : t;
+    }
   }
 }
 
@@ -97,20 +111,23 @@ void row_moments(const float* x, int64_t N, int64_t C, int64_t c, double* mean, 
   }
 }
 
-// Backward sums of channels [c, c + 4V) of N rows, S == 1: sum(g), sum(g * (x - mean)), g = grad(dy, y).
+// Backward sums of channels [c, c + 4V) of N rows, S == 1: sum(g), sum(g * (x - mean)), g = grad(dy); scale and
+// shift are the channels' (for a fused ReLU).
 template <int V>
-void row_gradient_sums(const float* dy, const float* y, const float* x, const float* save_mean, int64_t N, int64_t C,
-                       int64_t c, double* sum_dy, double* sum_dy_xc) {
+void row_gradient_sums(const float* dy, const float* x, const float* save_mean, bool relu, const float* scale,
+                       const float* shift, int64_t N, int64_t C, int64_t c, double* sum_dy, double* sum_dy_xc) {
   __m256d a[V], b[V], m[V];
+  __m128 sc[V], sh[V];
 #pragma GCC unroll 4
   for (int v = 0; v < V; ++v) {
     a[v] = b[v] = _mm256_setzero_pd();
     m[v] = widen(save_mean + c + 4 * v);
+    sc[v] = _mm_loadu_ps(scale + 4 * v), sh[v] = _mm_loadu_ps(shift + 4 * v);
   }
   for (int64_t n = 0; n < N; ++n) {
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      const __m256d g = widen_grad(dy, y, n * C + c + 4 * v);
+      const __m256d g = widen_grad(dy, x, n * C + c + 4 * v, relu, sc[v], sh[v]);
       a[v] = _mm256_add_pd(a[v], g);
       b[v] = _mm256_fmadd_pd(g, _mm256_sub_pd(widen(x + n * C + c + 4 * v), m[v]), b[v]);
     }
@@ -166,18 +183,22 @@ inline double run_squares(const float* x, int64_t S, double mean) {
   return t;
 }
 
-inline void run_gradient_sums(const float* dy, const float* y, const float* x, int64_t S, double mean, double& sum_dy,
-                              double& sum_dy_xc) {
+inline void run_gradient_sums(const float* dy, const float* x, int64_t S, double mean, bool relu, float scale,
+                              float shift, double& sum_dy, double& sum_dy_xc) {
   const __m256d m = _mm256_set1_pd(mean);
+  const __m128 sc = _mm_set1_ps(scale), sh = _mm_set1_ps(shift);
   __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
   int64_t s = 0;
   for (; s + 4 <= S; s += 4) {
-    const __m256d g = widen_grad(dy, y, s);
+    const __m256d g = widen_grad(dy, x, s, relu, sc, sh);
     a = _mm256_add_pd(a, g);
     b = _mm256_fmadd_pd(g, _mm256_sub_pd(widen(x + s), m), b);
   }
   double ta = hsum(a), tb = hsum(b);
-  for (; s < S; ++s) ta += grad1(dy, y, s), tb += static_cast<double>(grad1(dy, y, s)) * (x[s] - mean);
+  for (; s < S; ++s) {
+    const float g = grad1(dy, x, s, relu, scale, shift);
+    ta += g, tb += static_cast<double>(g) * (x[s] - mean);
+  }
   sum_dy += ta;
   sum_dy_xc += tb;
 }
@@ -190,24 +211,25 @@ inline void run_affine(float* y, const float* x, int64_t S, float scale, float s
   } else {
     for (; s + 8 <= S; s += 8) _mm256_storeu_ps(y + s, _mm256_fmadd_ps(_mm256_loadu_ps(x + s), sc, sh));
   }
-  for (; s < S; ++s) y[s] = relu ? relu1(x[s] * scale + shift) : x[s] * scale + shift;
+  for (; s < S; ++s) y[s] = relu ? relu1(affine1(x[s], scale, shift)) : affine1(x[s], scale, shift);
 }
 
-// dx = k * (g - mean_dy - xhat * mean_dy_xhat), g = grad(dy, y), xhat = (x - mean) * inv_std, over one run of
+// dx = k * (g - mean_dy - xhat * mean_dy_xhat), g = grad(dy), xhat = (x - mean) * inv_std, over one run of
 // S values.
-inline void run_dx(float* dx, const float* dy, const float* y, const float* x, int64_t S, float k, float mean_dy,
-                   float mean_dy_xhat, float mean, float inv_std) {
+inline void run_dx(float* dx, const float* dy, const float* x, int64_t S, float k, float mean_dy, float mean_dy_xhat,
+                   float mean, float inv_std, bool relu, float scale, float shift) {
   const __m256 vk = _mm256_set1_ps(k), vmdy = _mm256_set1_ps(mean_dy), vmdx = _mm256_set1_ps(mean_dy_xhat);
   const __m256 vm = _mm256_set1_ps(mean), vi = _mm256_set1_ps(inv_std);
+  const __m256 sc = _mm256_set1_ps(scale), sh = _mm256_set1_ps(shift);
   int64_t s = 0;
   for (; s + 8 <= S; s += 8) {
     const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + s), vm), vi);
-    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(grad8(dy, y, s), vmdy), _mm256_mul_ps(xhat, vmdx));
+    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(grad8(dy, x, s, relu, sc, sh), vmdy), _mm256_mul_ps(xhat, vmdx));
     _mm256_storeu_ps(dx + s, _mm256_mul_ps(vk, t));
   }
   for (; s < S; ++s) {
     const float xhat = (x[s] - mean) * inv_std;
-    dx[s] = k * (grad1(dy, y, s) - mean_dy - xhat * mean_dy_xhat);
+    dx[s] = k * (grad1(dy, x, s, relu, scale, shift) - mean_dy - xhat * mean_dy_xhat);
   }
 }
 
@@ -306,26 +328,38 @@ void forward_eval_avx2(float* y, const float* x, const float* gamma, const float
 }
 
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, int64_t N, int64_t C, int64_t S, const float* y,
+                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                    ChannelScratch scratch, int64_t c0, int64_t c1) {
   const double count = static_cast<double>(N * S);
+  const bool relu = beta != nullptr;
+  // The fused ReLU's scale and shift of channel c, as the forward formed them (unused without one).
+  const auto affine_of = [&](int64_t c, float& scale, float& shift) {
+    if (relu) scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale, shift);
+  };
   if (S == 1) {
     by_blocks(
         c0, c1,
-        [&](auto V, int64_t c, double* a, double* b) { row_gradient_sums<V()>(dy, y, x, save_mean, N, C, c, a, b); },
+        [&](auto V, int64_t c, double* a, double* b) {
+          float scale[kBlock] = {}, shift[kBlock] = {};
+          for (int j = 0; j < 4 * V(); ++j) affine_of(c + j, scale[j], shift[j]);
+          row_gradient_sums<V()>(dy, x, save_mean, relu, scale, shift, N, C, c, a, b);
+        },
         [&](int64_t c, double* a, double* b) {
+          float scale = 0, shift = 0;
+          affine_of(c, scale, shift);
           a[0] = b[0] = 0;
           for (int64_t n = 0; n < N; ++n) {
-            const float g = grad1(dy, y, n * C + c);
+            const float g = grad1(dy, x, n * C + c, relu, scale, shift);
             a[0] += g;
             b[0] += static_cast<double>(g) * (x[n * C + c] - static_cast<double>(save_mean[c]));
           }
         },
         [&](int64_t c, int w, const double* a, const double* b) {
-          float k[kBlock], mdy[kBlock], mdx[kBlock];
+          float k[kBlock], mdy[kBlock], mdx[kBlock], scale[kBlock] = {}, shift[kBlock] = {};
           for (int j = 0; j < w; ++j) {
             const DxConstants d = finish_gradients(c + j, a[j], b[j], count, save_inv_std, gamma, dgamma, dbeta);
             k[j] = d.k, mdy[j] = d.mean_dy, mdx[j] = d.mean_dy_xhat;
+            affine_of(c + j, scale[j], shift[j]);
           }
           const float* m = save_mean + c;
           const float* inv = save_inv_std + c;
@@ -335,13 +369,14 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
             for (; j + 8 <= w; j += 8) {
               const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + at + j), _mm256_loadu_ps(m + j)),
                                                 _mm256_loadu_ps(inv + j));
-              const __m256 t = _mm256_sub_ps(_mm256_sub_ps(grad8(dy, y, at + j), _mm256_loadu_ps(mdy + j)),
+              const __m256 g = grad8(dy, x, at + j, relu, _mm256_loadu_ps(scale + j), _mm256_loadu_ps(shift + j));
+              const __m256 t = _mm256_sub_ps(_mm256_sub_ps(g, _mm256_loadu_ps(mdy + j)),
                                              _mm256_mul_ps(xhat, _mm256_loadu_ps(mdx + j)));
               _mm256_storeu_ps(dx + at + j, _mm256_mul_ps(_mm256_loadu_ps(k + j), t));
             }
             for (; j < w; ++j) {
               const float xhat = (x[at + j] - m[j]) * inv[j];
-              dx[at + j] = k[j] * (grad1(dy, y, at + j) - mdy[j] - xhat * mdx[j]);
+              dx[at + j] = k[j] * (grad1(dy, x, at + j, relu, scale[j], shift[j]) - mdy[j] - xhat * mdx[j]);
             }
           }
         });
@@ -353,8 +388,9 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t at = (n * C + c) * S;
-      run_gradient_sums(dy + at, y == nullptr ? nullptr : y + at, x + at, S, save_mean[c], sum_dy[c - c0],
-                        sum_dy_xc[c - c0]);
+      float scale = 0, shift = 0;
+      affine_of(c, scale, shift);
+      run_gradient_sums(dy + at, x + at, S, save_mean[c], relu, scale, shift, sum_dy[c - c0], sum_dy_xc[c - c0]);
     }
   }
   float* k = scratch.values;
@@ -367,8 +403,10 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t at = (n * C + c) * S, j = c - c0;
-      run_dx(dx + at, dy + at, y == nullptr ? nullptr : y + at, x + at, S, k[j], mean_dy[j], mean_dy_xhat[j], save_mean[c],
-             save_inv_std[c]);
+      float scale = 0, shift = 0;
+      affine_of(c, scale, shift);
+      run_dx(dx + at, dy + at, x + at, S, k[j], mean_dy[j], mean_dy_xhat[j], save_mean[c], save_inv_std[c], relu, scale,
+             shift);
     }
   }
 }

@@ -39,11 +39,13 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   batchnormForwardEval(y: F, x: F, gamma: F, beta: F, runningMean: F, runningVar: F,
     N: number, C: number, S: number, eps: number, relu: boolean): void;
   /**
-   * Gradients of batchnormForwardTrain: dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy). y: the forward's
-   * output when it fused a ReLU (dy is then that output's gradient, counted where y > 0), else null.
+   * Gradients of batchnormForwardTrain: dx = ..., dgamma += sum(dy * xhat), dbeta += sum(dy). beta: the forward's
+   * beta when it fused a ReLU, else null; dy is then the gradient of the ReLU's output, counted where that output
+   * was positive, which the kernel recomputes from x, gamma, beta and the saved statistics exactly as the forward
+   * formed it (so run both on the same backend and CPU path) rather than read the output back.
    */
   batchnormBackward(dx: F, dgamma: F, dbeta: F, dy: F, x: F, saveMean: F, saveInvStd: F, gamma: F,
-    N: number, C: number, S: number, y: F | null): void;
+    N: number, C: number, S: number, beta: F | null): void;
 
   /**
    * Unfolds x (N, C, H, W) into cols (C*KH*KW, N*OH*OW): row (c, kh, kw), column (n, oh, ow) holds
@@ -230,11 +232,11 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.noOverlap(['y']);
   },
   batchnormBackward(args, floats) {
-    const r = new ArgReader('batchnormBackward', args, 'dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S, y', floats);
+    const r = new ArgReader('batchnormBackward', args, 'dx, dgamma, dbeta, dy, x, saveMean, saveInvStd, gamma, N, C, S, beta', floats);
     const [N, C, S] = [r.int(8), r.int(9), r.int(10)];
     for (const i of [0, 3, 4]) r.floats(i, N * C * S, 'N*C*S');
     for (const i of [1, 2, 5, 6, 7]) r.floats(i, C, 'C');
-    r.optionalFloats(11, N * C * S, 'N*C*S');
+    r.optionalFloats(11, C, 'C');
     r.noOverlap(['dx', 'dgamma', 'dbeta']);
   },
   im2col(args, floats) {

@@ -29,7 +29,7 @@ abstract class BatchNorm extends Layer {
   /** Set by fuseNext: the kernels apply the ReLU that follows. */
   private relu = false;
   /** What backward needs of the last training forward; y (its output) when a ReLU was fused in. */
-  private saved?: { x: Tensor; N: number; S: number; y: FloatArray | null };
+  private saved?: { x: Tensor; N: number; S: number };
 
   constructor(readonly numFeatures: number, options: BatchNormOptions) {
     super();
@@ -124,7 +124,7 @@ abstract class BatchNorm extends Layer {
       const momentum = this.momentum ?? 1 / this.numBatchesTracked;
       backend.batchnormForwardTrain(y, this.workspace.floats('mean', C), this.workspace.floats('invStd', C),
         v.running_mean, v.running_var, x.data, v.weight, v.bias, N, C, S, momentum, this.eps, this.relu);
-      this.saved = { x, N, S, y: this.relu ? y : null };
+      this.saved = { x, N, S };
     } else {
       backend.batchnormForwardEval(y, x.data, v.weight, v.bias, v.running_mean, v.running_var, N, C, S, this.eps, this.relu);
       this.saved = undefined;
@@ -134,12 +134,13 @@ abstract class BatchNorm extends Layer {
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
     if (!this.saved) throw new Error(`${this.describe()}: backward needs a forward in training mode first`);
-    const { x, N, S, y } = this.saved;
+    const { x, N, S } = this.saved;
     const C = this.numFeatures;
     // The kernel forms dx with the same sums it needs for dgamma and dbeta, so it is always written.
     const dx = this.workspace.floats('dx', x.data.length);
     this.ctx.backend.batchnormBackward(dx, this.grads.weight, this.grads.bias, dy.data, x.data,
-      this.workspace.floats('mean', C), this.workspace.floats('invStd', C), this.values.weight, N, C, S, y);
+      this.workspace.floats('mean', C), this.workspace.floats('invStd', C), this.values.weight, N, C, S,
+      this.relu ? this.values.bias : null);
     return needDx ? { data: dx, shape: x.shape } : undefined;
   }
 }

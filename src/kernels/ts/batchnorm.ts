@@ -12,8 +12,10 @@
  *                       dbeta_c += sum(dy)    dgamma_c += sum(dy * xhat)
  *                       dx = gamma_c * invStd_c / (N*S) * (N*S * dy - sum(dy) - xhat * sum(dy * xhat))
  *
- * Fused ReLU (relu = true in forward, y given to backward): forward writes y < 0 ? 0 : y (reluForward's rule), and backward takes dy as
- * the gradient of that output, counting it only where the output y > 0 (ReLU's gradient, PyTorch's at 0 too).
+ * Fused ReLU (relu = true in forward, beta given to backward): forward writes y < 0 ? 0 : y (reluForward's rule),
+ * and backward takes dy as the gradient of that output, counting it only where the output y > 0 (ReLU's
+ * gradient, PyTorch's at 0 too). Backward recomputes y from x as normalize forms it (the same scale, shift and
+ * rounding to the array's precision) instead of reading it: one stream fewer in passes bounded by memory.
  * One pass instead of a ReLU layer's read and write of the whole activation.
  *
  * The variance takes two passes (mean first), not E[x^2] - E[x]^2, which cancels catastrophically for inputs
@@ -81,13 +83,18 @@ export function batchnormForwardEval<F extends FloatArray>(
   normalize(y, x, gamma, beta, runningMean, invStd, N, C, S, relu);
 }
 
+/** Channel c's scale = gamma * invStd and shift = beta - mean * scale: normalize's y = x * scale + shift. */
+function affine(gamma: FloatArray, beta: FloatArray, mean: FloatArray, invStd: FloatArray, c: number): [number, number] {
+  const scale = gamma[c] * invStd[c];
+  return [scale, beta[c] - mean[c] * scale];
+}
+
 /** y = gamma * (x - mean) * invStd + beta, as one scale and shift per channel; then max(0, y) when relu. */
 function normalize(y: FloatArray, x: FloatArray, gamma: FloatArray, beta: FloatArray,
   mean: FloatArray, invStd: FloatArray, N: number, C: number, S: number, relu: boolean): void {
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      const scale = gamma[c] * invStd[c];
-      const shift = beta[c] - mean[c] * scale;
+      const [scale, shift] = affine(gamma, beta, mean, invStd, c);
       const base = (n * C + c) * S;
       if (relu) {
         for (let s = 0; s < S; s++) {
@@ -103,18 +110,22 @@ function normalize(y: FloatArray, x: FloatArray, gamma: FloatArray, beta: FloatA
 
 export function batchnormBackward<F extends FloatArray>(
   dx: F, dgamma: F, dbeta: F, dy: F, x: F, saveMean: F, saveInvStd: F, gamma: F, N: number, C: number, S: number,
-  y: F | null,
+  beta: F | null,
 ): void {
   const count = N * S;
   const [sumDy, sumDyXhat] = channelSums(C);
+  // dy where the forward's output (stored at x's precision) was positive, with a fused ReLU.
+  const round = x instanceof Float32Array ? Math.fround : (v: number) => v;
+  const grad = (i: number, scale: number, shift: number) => (beta === null || round(x[i] * scale + shift) > 0 ? dy[i] : 0);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const base = (n * C + c) * S;
       const mean = saveMean[c];
+      const [scale, shift] = beta === null ? [0, 0] : affine(gamma, beta, saveMean, saveInvStd, c);
       let a = 0;
       let b = 0;
       for (let s = 0; s < S; s++) {
-        const g = y === null || y[base + s] > 0 ? dy[base + s] : 0;
+        const g = grad(base + s, scale, shift);
         a += g;
         b += g * (x[base + s] - mean);
       }
@@ -136,9 +147,10 @@ export function batchnormBackward<F extends FloatArray>(
       const meanDyXhat = sumDyXhat[c] / count;
       const mean = saveMean[c];
       const base = (n * C + c) * S;
+      const [scale, shift] = beta === null ? [0, 0] : affine(gamma, beta, saveMean, saveInvStd, c);
       for (let s = 0; s < S; s++) {
         const xhat = (x[base + s] - mean) * invStd;
-        const g = y === null || y[base + s] > 0 ? dy[base + s] : 0;
+        const g = grad(base + s, scale, shift);
         dx[base + s] = k * (g - meanDy - xhat * meanDyXhat);
       }
     }
