@@ -28,7 +28,7 @@ abstract class BatchNorm extends Layer {
   private grads!: Record<string, FloatArray>;
   /** Set by fuseNext: the kernels apply the ReLU that follows. */
   private relu = false;
-  /** What backward needs of the last training forward; y (its output) when a ReLU was fused in. */
+  /** What backward needs of the last training forward (with a fused ReLU, the kernel recomputes its output from x). */
   private saved?: { x: Tensor; N: number; S: number };
 
   constructor(readonly numFeatures: number, options: BatchNormOptions) {
