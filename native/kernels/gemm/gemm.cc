@@ -116,10 +116,11 @@ void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M
   // packed panels are reused many times (measured on Zen 3: the thresholds are where the two cross).
   // A, transposed or not, is read in place when few B micro-panels reuse it.
   const bool direct_a = N <= 256;
-  // B not transposed has each micro-panel row contiguous: in place when the whole KC x N block fits in a quarter
-  // of L2 (128 KiB). Measured on the 20 -> 50 convolution's per-image product (B = 181 x 100 freshly unfolded
-  // columns): 10% faster than packing; the MLP's and the CNN's Linear shapes fall on the same sides as before.
-  const bool direct_b = !transB && N * kc_max <= 32768;
+  // B not transposed has each micro-panel row contiguous: in place when the KC rows it spans, ldb apart, fit in
+  // a quarter of L2 (128 KiB). Measured on the 20 -> 50 convolution's per-image product (B = 181 x 100 freshly
+  // unfolded columns): 10% faster than packing. Counting N rather than ldb read a column slice of a wide B in
+  // place, its micro-panel rows 2 KiB apart and so in a few L1 sets: the 2-thread 512^3 slices ran 1.3x slower.
+  const bool direct_b = !transB && ldb * kc_max <= 32768;
 
   for (int64_t jc = 0; jc < N; jc += cfg.nc) {
     const int64_t nc = std::min(cfg.nc, N - jc);
