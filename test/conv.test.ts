@@ -32,6 +32,7 @@ const SHAPES: Shape[] = [
   { N: 8, C: 20, H: 12, W: 12, KH: 3, KW: 3, stride: 1, padding: 1 }, // 20x12x12, 3x3
   { N: 4, C: 20, H: 12, W: 12, KH: 3, KW: 3, stride: 2, padding: 1 },
   { N: 0, C: 2, H: 4, W: 4, KH: 3, KW: 3, stride: 1, padding: 0 }, // empty batch
+  { N: 2, C: 3, H: 6, W: 21, KH: 2, KW: 10, stride: 1, padding: 0 }, // rows over 16 wide, a kernel over 8 wide
 ];
 
 const outSize = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
@@ -161,6 +162,16 @@ describeBackends('conv', (backend) => {
     const dx = new Float32Array(dims(s).xLength).fill(NaN); // overwritten, not accumulated into
     backend().col2im(dx, cols, s.N, s.C, s.H, s.W, s.KH, s.KW, s.stride, s.padding);
     expect(mismatches(dx, col2imReference(s, cols), RTOL, ATOL, `col2im ${label(s)}`)).toBe('');
+  });
+
+  // Every backend and CPU path adds a pixel's entries in one order, (kh, kw) ascending, from 0.
+  it.each(SHAPES)('col2im gives the TS twin\'s bits: %o', (s) => {
+    const cols = randomFloat32(dims(s).colsLength, random);
+    const dx = new Float32Array(dims(s).xLength);
+    const ts = new Float32Array(dims(s).xLength);
+    backend().col2im(dx, cols, s.N, s.C, s.H, s.W, s.KH, s.KW, s.stride, s.padding);
+    getBackend('ts').col2im(ts, cols, s.N, s.C, s.H, s.W, s.KH, s.KW, s.stride, s.padding);
+    expect(mismatches(dx, ts, 0, 0, `col2im ${label(s)}`)).toBe('');
   });
 
   it.each(CONV_SHAPES)('conv2dForward, conv2dBackwardInput, conv2dBackwardParams: %o', (s) => {

@@ -14,6 +14,7 @@
 //
 // Small first layers (few taps, stride 1, no padding, rows a multiple of 8 wide) run forward and the weight
 // gradient directly on AVX2 CPUs instead (conv_avx2.cc): there the unfolding costs as much as the product.
+// Folding back at stride 1 without padding gathers each dx row in registers on AVX2 CPUs (conv_avx2.cc).
 //
 // Threads: im2col / col2im split the N*C input planes; plane (n, c) owns the cols columns n*OH*OW.. of rows
 // (c, kh, kw) and the dx plane (n, c), so tasks write disjoint memory and col2im's sums keep the TS twin's
@@ -161,6 +162,10 @@ void unfold_planes(float* cols, const float* x, const Unfold& u, int64_t begin, 
 // Folds cols back into input planes [begin, end) of dx, which it zeroes first (see col2im).
 void fold_planes(float* dx, const float* cols, const Unfold& u, int64_t begin, int64_t end) {
   const int64_t W = u.W, stride = u.stride;
+  if (stride == 1 && u.padding == 0 && active_isa() >= Isa::avx2 && u.KW <= conv_detail::kMaxFoldKW) {
+    conv_detail::fold_direct_avx2(dx, cols, u.N, u.C, u.H, W, u.KH, u.KW, begin, end);
+    return;
+  }
   std::fill(dx + begin * u.H * W, dx + end * u.H * W, 0.0f);
   if (stride == 1 && u.padding == 0) {
     // As in unfold_planes: no clipping; the adds keep the general path's order (kh, kw, oh, ow).

@@ -36,6 +36,13 @@ void forward_direct_avx2(float* y, const float* x, const float* weight, const fl
 void backward_params_direct_avx2(float* dweight, const float* dy, const float* x, int64_t C, int64_t H, int64_t W,
                                  int64_t OC, int64_t KH, int64_t KW);
 
+// The widest kernel fold_direct_avx2 takes.
+constexpr int64_t kMaxFoldKW = 16;
+// col2im (conv.h) of planes [begin, end) of dx (N, C, H, W) from cols, stride 1, no padding, KW <= kMaxFoldKW:
+// each dx row gathered 8 columns at a time in a register, its cols entries added in col2im's order.
+void fold_direct_avx2(float* dx, const float* cols, int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW,
+                      int64_t begin, int64_t end);
+
 }  // namespace conv_detail
 
 }  // namespace normnet
