@@ -1,7 +1,7 @@
-// AVX2 + FMA convolution kernels. Direct forward and weight gradient for the first layers that im2col + GEMM serves badly: stride 1, no
-// padding, output rows a multiple of 8 wide, few taps (K = C*KH*KW; the CNN's 5x5 first layer has 25). There
-// the unfolded copy costs about what the GEMM does, and each GEMM tile does only K multiply-adds per load and
-// store of its outputs.
+// AVX2 + FMA convolution kernels. Direct forward and weight gradient for the first layers that im2col + GEMM
+// serves badly: stride 1, no padding, output rows a multiple of 8 wide, few taps (K = C*KH*KW; the CNN's 5x5
+// first layer has 25). There the unfolded copy costs about what the GEMM does, and each GEMM tile does only K
+// multiply-adds per load and store of its outputs.
 //   forward: a block of 4 output channels x up to 24 columns of one output row lives in 12 accumulators; each
 //            tap loads up to 3 input vectors (unaligned, straight from the image) and 4 broadcast weights for 12
 //            FMAs, and the outputs are written once, NCHW, bias first.
