@@ -131,7 +131,8 @@ void fold_direct_avx2(float* dx, const float* cols, int64_t N, int64_t C, int64_
     for (int64_t j = 0; j < W; j += 8) {
       // Lanes of columns j.. that cols row (c, kh, kw)'s output row covers: j + lane - kw in [0, OW).
       for (int64_t kw = 0; kw < KW; ++kw) {
-        const __m256i lo = _mm256_set1_epi32(static_cast<int>(kw - j - 1)), hi = _mm256_set1_epi32(static_cast<int>(OW + kw - j));
+        const __m256i lo = _mm256_set1_epi32(static_cast<int>(kw - j - 1));
+        const __m256i hi = _mm256_set1_epi32(static_cast<int>(OW + kw - j));
         mask[kw] = _mm256_and_si256(_mm256_cmpgt_epi32(lanes, lo), _mm256_cmpgt_epi32(hi, lanes));
       }
       const __m256i store_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(W - j)), lanes);
