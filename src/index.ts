@@ -3,7 +3,7 @@ export { getBackend, configure, nativeAvailable, BACKEND_NAMES } from './kernels
 export type { Backend, BackendInfo, BackendName, RuntimeOptions } from './kernels/backend.js';
 export { KERNEL_NAMES } from './kernels/kernels.js';
 export type { Kernels, KernelName } from './kernels/kernels.js';
-export type { Isa } from './kernels/native.js';
+export type { Isa, PoolInfo } from './kernels/native.js';
 export { version } from './version.js';
 export * from './nn/index.js';
 export * from './data/index.js';

@@ -7,6 +7,7 @@
  * whatever the blocking order, while a wrong index or a dropped term errs by O(1) times the magnitude.
  */
 import { describe, expect, it } from 'vitest';
+import { configure, getBackend, nativeAvailable } from '../src/kernels/backend.js';
 import { describeBackends } from './support/backends.js';
 import { randomFloat32, seededRandom } from './support/random.js';
 
@@ -115,6 +116,47 @@ describeBackends('gemm', (backend) => {
     const ref = reference(c, A, B, C0);
     backend().gemm(false, true, 20, 25, 30, 1, A, B, 1, C);
     expect(describeMismatches(C, ref, 25)).toBe('');
+  });
+});
+
+// Products from 2^18 to 2^23 multiply-adds split over the pool only while its workers are warm (polling on
+// cores of their own), so calls in a row take either path; each element is computed the same way on both.
+// The calls go on until the pool has been warm for 50 of them (info().pool.warm counts those), or 5 seconds
+// have passed: then the test is skipped, for the second core was never free.
+describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
+  it.for([
+    { transA: false, transB: false, M: 100, N: 100, K: 100 },
+    { transA: false, transB: true, M: 100, N: 100, K: 784 },
+    { transA: true, transB: false, M: 100, N: 784, K: 100 },
+    { transA: false, transB: false, M: 256, N: 10, K: 128 },
+  ])('gives one thread\'s bits whether it splits or not: %o', (c, { skip }) => {
+    const random = seededRandom(5);
+    const A = randomFloat32(c.M * c.K, random);
+    const B = randomFloat32(c.K * c.N, random);
+    const native = getBackend('native');
+    const threads = native.info().threads;
+    const one = new Float32Array(c.M * c.N);
+    // Ten calls at a time, back to back (the workers poll for 200 us after a job), checked after.
+    const C = Array.from({ length: 10 }, () => new Float32Array(c.M * c.N));
+    const warm = () => native.info().pool!.warm;
+    let split = 0;
+    let differing = 0;
+    try {
+      configure({ threads: 1 });
+      native.gemm(c.transA, c.transB, c.M, c.N, c.K, 1, A, B, 0, one);
+      configure({ threads: 2 });
+      const start = performance.now();
+      while (split < 50 && performance.now() - start < 5000) {
+        const before = warm();
+        for (const out of C) native.gemm(c.transA, c.transB, c.M, c.N, c.K, 1, A, B, 0, out);
+        split += warm() - before;
+        differing += C.filter((out) => !out.every((v, i) => Object.is(v, one[i]))).length;
+      }
+    } finally {
+      configure({ threads });
+    }
+    expect(differing).toBe(0);
+    if (split < 50) skip(`the pool was warm for ${split} of the calls in 5 s: the second core was busy`);
   });
 });
 

@@ -1,5 +1,5 @@
 // Runtime controls: which CPU path the kernels take and how many threads the pool runs.
-//   runtimeInfo() -> { isa, detectedIsa, threads }
+//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, contended, backoffMs } } (ThreadPool::stats)
 //   setIsa(name)          name in "generic" | "avx2" | "avx512", at most the detected path
 //   setNumThreads(n)      n >= 1
 #include "binding/args.h"
@@ -19,6 +19,12 @@ Napi::Value runtime_info(const Napi::CallbackInfo& info) {
   result.Set("isa", isa_name(active_isa()));
   result.Set("detectedIsa", isa_name(detected_isa()));
   result.Set("threads", ThreadPool::global().size());
+  const ThreadPool::Stats stats = ThreadPool::global().stats();
+  Napi::Object pool = Napi::Object::New(info.Env());
+  pool.Set("warm", static_cast<double>(stats.warm));
+  pool.Set("contended", static_cast<double>(stats.contended));
+  pool.Set("backoffMs", static_cast<double>(stats.backoff_ns) / 1e6);
+  result.Set("pool", pool);
   return result;
 }
 

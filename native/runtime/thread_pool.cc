@@ -11,10 +11,13 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -26,6 +29,28 @@ namespace {
 
 // How long an idle worker polls for the next job before sleeping.
 constexpr auto kSpin = std::chrono::microseconds(200);
+// Signs that the workers are not getting cores of their own (contention): a job stalled, i.e. the caller, done
+// with its own tasks, waited longer than kStallNs plus twice its own work for the workers' (one task, normally:
+// a worker was preempted in the middle of one); or warm() found a polling worker's last poll older than
+// kStaleNs. After each, warm() says no for a back-off that grows fourfold when the sign came within kQuickNs of
+// the last back-off's end (a process holds the other core: a few stalls a second would cost more than splitting
+// saves) and halves otherwise (this VM's occasional preemptions), between kMinBackoffNs and kMaxBackoffNs.
+constexpr int64_t kStallNs = 100'000;
+constexpr int64_t kStaleNs = 50'000;
+constexpr int64_t kQuickNs = 100'000'000;
+constexpr int64_t kMinBackoffNs = 10'000'000;
+constexpr int64_t kMaxBackoffNs = 2'000'000'000;
+// warm() wakes sleeping workers at most this often: a caller whose products come further apart than the
+// workers' kSpin would otherwise pay a futex wake on each for nothing.
+constexpr int64_t kPokeNs = 10'000'000;
+// Worker heartbeat values while it sleeps and while it runs tasks.
+constexpr int64_t kAsleep = -1;
+constexpr int64_t kWorking = INT64_MAX;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 constexpr int kTaskBits = 20;
 constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
@@ -49,6 +74,25 @@ struct ThreadPool::Impl {
   std::mutex mutex;                // guards sleeping only
   std::condition_variable wake;
   std::atomic<int> sleepers{0};
+  std::atomic<uint32_t> pokes{0};  // wakes sleepers without a job (warm())
+  int64_t poked_ns = INT64_MIN / 2;  // the last poke (under busy)
+
+  // Per worker: when it last polled for a job (now_ns), or kAsleep. Sized with the workers.
+  std::unique_ptr<std::atomic<int64_t>[]> polled;
+  // The last sign of contention and the back-off it started (written under busy).
+  std::atomic<int64_t> contended_ns{INT64_MIN / 2};
+  std::atomic<int64_t> backoff_ns{kMinBackoffNs};
+
+  std::atomic<int64_t> warm_count{0};
+  std::atomic<int64_t> contended_count{0};
+
+  void contended(int64_t now) {
+    contended_count.fetch_add(1, std::memory_order_relaxed);
+    const int64_t backoff = backoff_ns.load();
+    const bool quick = now - (contended_ns.load() + backoff) < kQuickNs;
+    backoff_ns.store(quick ? std::min(4 * backoff, kMaxBackoffNs) : std::max(backoff / 2, kMinBackoffNs));
+    contended_ns.store(now);
+  }
 
   // Claims and runs tasks of generation gen until none is left. Used by the caller and by workers.
   void work(uint32_t gen) {
@@ -63,25 +107,58 @@ struct ThreadPool::Impl {
   }
 
   // seen: the generation when the worker was created, so a job published before it starts is still run.
-  void worker_loop(uint32_t seen) {
+  void worker_loop(int index, uint32_t seen) {
+    std::atomic<int64_t>& heartbeat = polled[index];
     for (;;) {
       uint32_t gen = generation_of(state.load());
-      const auto spin_end = std::chrono::steady_clock::now() + kSpin;
+      int64_t now = now_ns();
+      const int64_t spin_end = now + std::chrono::nanoseconds(kSpin).count();
       while (gen == seen && !stop.load()) {
+        heartbeat.store(now, std::memory_order_relaxed);
         for (int i = 0; i < 64; ++i) _mm_pause();
         gen = generation_of(state.load());
-        if (gen == seen && std::chrono::steady_clock::now() > spin_end) {
+        now = now_ns();
+        if (gen == seen && now > spin_end) {
           std::unique_lock<std::mutex> lock(mutex);
+          heartbeat.store(kAsleep, std::memory_order_relaxed);
           sleepers.fetch_add(1);
-          wake.wait(lock, [&] { return generation_of(state.load()) != seen || stop.load(); });
+          const uint32_t poked = pokes.load();
+          wake.wait(lock, [&] { return generation_of(state.load()) != seen || stop.load() || pokes.load() != poked; });
           sleepers.fetch_sub(1);
           gen = generation_of(state.load());
+          now = now_ns();
+          heartbeat.store(now, std::memory_order_relaxed);
+          if (gen == seen) break;  // poked: poll afresh for another kSpin
         }
       }
       if (stop.load()) return;
+      if (gen == seen) continue;
       seen = gen;
+      // Not polling, but not off its core either: the caller may ask warm() the moment this job's last task
+      // is done, before this thread polls again.
+      heartbeat.store(kWorking, std::memory_order_relaxed);
       work(gen);
     }
+  }
+
+  // Creates the missing workers (the caller holds busy). Returns false if none can be made.
+  bool ensure_workers() {
+    const int n_workers = size.load() - 1;
+    if (static_cast<int>(workers.size()) >= n_workers) return true;
+    if (workers.empty()) {
+      polled.reset(new std::atomic<int64_t>[n_workers]);
+      for (int i = 0; i < n_workers; ++i) polled[i].store(kAsleep);  // until it polls: not warm yet
+    }
+    const uint32_t current = generation_of(state.load());
+    try {
+      while (static_cast<int>(workers.size()) < n_workers) {
+        const int index = static_cast<int>(workers.size());
+        workers.emplace_back([this, index, current] { worker_loop(index, current); });
+      }
+    } catch (const std::system_error&) {
+      // No more threads from the OS: run with the workers there are (the caller alone, at worst).
+    }
+    return !workers.empty();
   }
 
   void stop_workers() {
@@ -117,7 +194,9 @@ void ThreadPool::resize(int n) {
     expected = false;
     std::this_thread::yield();
   }
-  if (static_cast<int>(p.workers.size()) != n - 1) p.stop_workers();
+  // Going down to one thread keeps the workers, asleep (size() == 1 runs no job), so toggling 1 <-> 2 threads
+  // does not pay for new threads each time.
+  if (n > 1 && static_cast<int>(p.workers.size()) != n - 1) p.stop_workers();
   p.size.store(n);
   p.busy.store(false);
 }
@@ -126,16 +205,10 @@ bool ThreadPool::run(int n_tasks, TaskFn fn, void* ctx) {
   Impl& p = *impl_;
   bool expected = false;
   if (n_tasks > static_cast<int>(kTaskMask) || !p.busy.compare_exchange_strong(expected, true)) return false;
-  const int n_workers = p.size.load() - 1;
+  p.ensure_workers();
   const uint32_t current = generation_of(p.state.load());
-  try {
-    while (static_cast<int>(p.workers.size()) < n_workers) {
-      p.workers.emplace_back([&p, current] { p.worker_loop(current); });
-    }
-  } catch (const std::system_error&) {
-    // No more threads from the OS: run with the workers there are (the caller alone, at worst).
-  }
 
+  const int64_t start = now_ns();
   p.fn.store(fn);
   p.ctx.store(ctx);
   p.done.store(0);
@@ -147,15 +220,57 @@ bool ThreadPool::run(int n_tasks, TaskFn fn, void* ctx) {
   }
   p.work(gen);
   // Tasks claimed by workers are still running; yield after a while in case a worker was preempted.
-  for (int spins = 0; p.done.load() < n_tasks; ++spins) {
-    if (spins < 4096) {
-      _mm_pause();
-    } else {
-      std::this_thread::yield();
+  if (p.done.load() < n_tasks) {
+    const int64_t waiting = now_ns();
+    for (int spins = 0; p.done.load() < n_tasks; ++spins) {
+      if (spins < 4096) {
+        _mm_pause();
+      } else {
+        std::this_thread::yield();
+      }
     }
+    const int64_t now = now_ns();
+    if (now - waiting > kStallNs + 2 * (waiting - start)) p.contended(now);
   }
   p.busy.store(false);
   return true;
+}
+
+bool ThreadPool::warm() {
+  Impl& p = *impl_;
+  if (p.size.load() == 1) return false;
+  bool expected = false;
+  if (!p.busy.compare_exchange_strong(expected, true)) return false;
+  const int64_t now = now_ns();
+  if (now - p.contended_ns.load() < p.backoff_ns.load()) {
+    p.busy.store(false);
+    return false;
+  }
+  bool warm = p.ensure_workers(), asleep = false;
+  for (size_t i = 0; warm && i < p.workers.size(); ++i) {
+    const int64_t polled = p.polled[i].load(std::memory_order_relaxed);
+    if (polled == kAsleep) {
+      asleep = true;
+    } else if (now - polled > kStaleNs) {
+      p.contended(now);
+      warm = false;
+    }
+  }
+  if (warm && asleep && now - p.poked_ns > kPokeNs) {
+    p.poked_ns = now;
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.pokes.fetch_add(1);
+    p.wake.notify_all();
+  }
+  p.busy.store(false);
+  if (warm && !asleep) p.warm_count.fetch_add(1, std::memory_order_relaxed);
+  return warm && !asleep;
+}
+
+ThreadPool::Stats ThreadPool::stats() const {
+  const Impl& p = *impl_;
+  const int64_t left = p.contended_ns.load() + p.backoff_ns.load() - now_ns();
+  return {p.warm_count.load(), p.contended_count.load(), left > 0 ? left : 0};
 }
 
 }  // namespace normnet

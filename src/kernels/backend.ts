@@ -5,7 +5,7 @@
  */
 import type { FloatArray } from './check.js';
 import { KERNEL_NAMES, withChecks, type Kernels } from './kernels.js';
-import { ISAS, loadNative, nativeDiagnosis, type Addon, type Isa } from './native.js';
+import { ISAS, loadNative, nativeDiagnosis, type Addon, type Isa, type PoolInfo } from './native.js';
 import { tsKernels } from './ts/index.js';
 
 export type BackendName = 'native' | 'ts';
@@ -20,6 +20,8 @@ export interface BackendInfo {
   threads: number;
   /** Where the addon was loaded from (native only). */
   addonPath?: string;
+  /** The thread pool's account of small products (native only). */
+  pool?: PoolInfo;
 }
 
 export interface Backend<F extends FloatArray = Float32Array> extends Kernels<F> {

@@ -10,8 +10,21 @@ import type { Kernels } from './kernels.js';
 export type Isa = 'avx512' | 'avx2' | 'generic';
 export const ISAS: readonly Isa[] = ['avx512', 'avx2', 'generic'];
 
+/**
+ * The native thread pool's account of small products (2^18 to 2^23 multiply-adds), which split over its threads
+ * only while its workers are warm: polling for work on cores of their own.
+ */
+export interface PoolInfo {
+  /** How many times a small product found the pool warm (and split), since the process started. */
+  warm: number;
+  /** Signs of contention seen: a worker preempted in the middle of a task, or polling without a core. */
+  contended: number;
+  /** For how much longer small products stay on one thread after the last sign (it grows while they recur). */
+  backoffMs: number;
+}
+
 export interface Addon extends Kernels {
-  runtimeInfo(): { isa: Isa; detectedIsa: Isa; threads: number };
+  runtimeInfo(): { isa: Isa; detectedIsa: Isa; threads: number; pool: PoolInfo };
   setIsa(isa: string): void;
   setNumThreads(threads: number): void;
 }

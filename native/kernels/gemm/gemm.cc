@@ -7,7 +7,8 @@
 //         A block op(A)[ic.., pc..] (MC x KC): packed into MR-high micro-panels, or read in place
 //         block kernel: MR x NR register micro-kernels over the block (microkernel.h)
 //
-// Threads (products under kMinParallelMacs stay on the calling thread), either
+// Threads (products under kMinWarmParallelMacs stay on the calling thread, and those under kMinParallelMacs
+// do unless the pool is warm: ThreadPool::warm()), either
 //  - slices: C cut into row or column ranges (two a thread), each running the loop nest alone, or
 //  - shared B: for each B panel the threads first pack disjoint ranges of its micro-panels into one buffer,
 //    then take disjoint ranges of C rows (each packing its own A blocks), or of columns when M is tiny.
@@ -101,11 +102,13 @@ void split(int parts, int64_t units, F&& fn) {
   });
 }
 
-// Below this many multiply-adds a second thread costs about what it saves. Measured in the MLP's training loop,
-// where each product follows single-threaded work and finds the workers asleep: no gain at 100^3 (1M), none at the
-// 784 -> 100 layer's 100 x 100 x 784 and 100 x 784 x 100 (7.8M; ~1.07 ms a step either way), and slower with 2
-// threads when another process holds a core. Back-to-back calls in bench:gemm gain there; training does not.
+// From this many multiply-adds a product always splits over the pool.
 constexpr int64_t kMinParallelMacs = int64_t{1} << 23;
+// From this many it splits while the pool is warm (ThreadPool::warm(): its workers polling on cores of their
+// own, none preempted mid-task lately). Measured in the MLP's training loop (products of 1M and 7.8M
+// multiply-adds, paired 1T/2T chunks in one process): 1.31x a step on a quiet machine; with another process
+// spinning on the second core, splitting them unconditionally made a step 0.57-0.66x as fast as one thread.
+constexpr int64_t kMinWarmParallelMacs = int64_t{1} << 18;
 
 // The loop nest above on `threads` threads sharing each packed B panel.
 void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
@@ -193,17 +196,9 @@ void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M
   }
 }
 
-}  // namespace
-
-void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) {
-    scale(M, N, beta, C, ldc);
-    return;
-  }
-  const Config& cfg = config(active_isa());
-  const int threads = M * N * K >= kMinParallelMacs ? ThreadPool::global().size() : 1;
+// The product on `threads` threads (see gemm()).
+void product(const Config& cfg, int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+             const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   // Two ways to use threads. Independent slices of C, each packing what it reads into its own thread's cache:
   // cut the larger side, so the operand every slice packs in full is the smaller one. Or the blocked loop with
   // shared B panels: nothing packed twice, but a barrier per panel and reads from the other core's cache.
@@ -228,6 +223,22 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
               C + lo * ldc, ldc);
     }
   });
+}
+
+}  // namespace
+
+void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale(M, N, beta, C, ldc);
+    return;
+  }
+  const Config& cfg = config(active_isa());
+  ThreadPool& pool = ThreadPool::global();
+  const int64_t macs = M * N * K;
+  const int threads = macs >= kMinParallelMacs || (macs >= kMinWarmParallelMacs && pool.warm()) ? pool.size() : 1;
+  product(cfg, threads, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace normnet
