@@ -29,14 +29,14 @@ namespace {
 
 // How long an idle worker polls for the next job before sleeping.
 constexpr auto kSpin = std::chrono::microseconds(200);
-// Signs that the workers are not getting cores of their own (contention): a job stalled, i.e. the caller, done
-// with its own tasks, waited longer than kStallNs plus twice its own work for the workers' (one task, normally:
-// a worker was preempted in the middle of one); or warm() found a polling worker's last poll older than
-// kStaleNs. After each, warm() says no for a back-off that grows fourfold when the sign came within kQuickNs of
-// the last back-off's end (a process holds the other core: a few stalls a second would cost more than splitting
-// saves) and halves otherwise (this VM's occasional preemptions), between kMinBackoffNs and kMaxBackoffNs.
-constexpr int64_t kStallNs = 100'000;
-constexpr int64_t kStaleNs = 50'000;
+// warm() says no while a polling worker's last poll is older than kStaleNs (it is off its core), and for a
+// back-off after a job stalled: the caller, done with its own tasks, waited longer than kStallNs plus twice its
+// own work for the workers' (one task, normally): a worker was preempted in the middle of one, which costs the
+// caller a scheduler slice. The back-off grows fourfold when the stall came within kQuickNs of the last
+// back-off's end (a process holds the other core: a few stalls a second would cost more than splitting saves)
+// and halves otherwise (this VM's occasional preemptions), between kMinBackoffNs and kMaxBackoffNs.
+constexpr int64_t kStallNs = 500'000;
+constexpr int64_t kStaleNs = 500'000;
 constexpr int64_t kQuickNs = 100'000'000;
 constexpr int64_t kMinBackoffNs = 10'000'000;
 constexpr int64_t kMaxBackoffNs = 2'000'000'000;
@@ -252,8 +252,7 @@ bool ThreadPool::warm() {
     if (polled == kAsleep) {
       asleep = true;
     } else if (now - polled > kStaleNs) {
-      p.contended(now);
-      warm = false;
+      warm = false;  // off its core right now: no back-off, since declining costs nothing
     }
   }
   if (warm && asleep && now - p.poked_ns > kPokeNs) {
