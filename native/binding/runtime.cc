@@ -1,5 +1,5 @@
 // Runtime controls: which CPU path the kernels take and how many threads the pool runs.
-//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, contended, backoffMs } } (ThreadPool::stats)
+//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs } } (ThreadPool::stats)
 //   setIsa(name)          name in "generic" | "avx2" | "avx512", at most the detected path
 //   setNumThreads(n)      n >= 1
 #include "binding/args.h"
@@ -22,7 +22,7 @@ Napi::Value runtime_info(const Napi::CallbackInfo& info) {
   const ThreadPool::Stats stats = ThreadPool::global().stats();
   Napi::Object pool = Napi::Object::New(info.Env());
   pool.Set("warm", static_cast<double>(stats.warm));
-  pool.Set("contended", static_cast<double>(stats.contended));
+  pool.Set("stalls", static_cast<double>(stats.stalls));
   pool.Set("backoffMs", static_cast<double>(stats.backoff_ns) / 1e6);
   result.Set("pool", pool);
   return result;

@@ -79,19 +79,19 @@ struct ThreadPool::Impl {
 
   // Per worker: when it last polled for a job (now_ns), or kAsleep. Sized with the workers.
   std::unique_ptr<std::atomic<int64_t>[]> polled;
-  // The last sign of contention and the back-off it started (written under busy).
-  std::atomic<int64_t> contended_ns{INT64_MIN / 2};
+  // The last stalled job and the back-off it started (written under busy).
+  std::atomic<int64_t> stalled_ns{INT64_MIN / 2};
   std::atomic<int64_t> backoff_ns{kMinBackoffNs};
 
   std::atomic<int64_t> warm_count{0};
-  std::atomic<int64_t> contended_count{0};
+  std::atomic<int64_t> stall_count{0};
 
-  void contended(int64_t now) {
-    contended_count.fetch_add(1, std::memory_order_relaxed);
+  void stalled(int64_t now) {
+    stall_count.fetch_add(1, std::memory_order_relaxed);
     const int64_t backoff = backoff_ns.load();
-    const bool quick = now - (contended_ns.load() + backoff) < kQuickNs;
+    const bool quick = now - (stalled_ns.load() + backoff) < kQuickNs;
     backoff_ns.store(quick ? std::min(4 * backoff, kMaxBackoffNs) : std::max(backoff / 2, kMinBackoffNs));
-    contended_ns.store(now);
+    stalled_ns.store(now);
   }
 
   // Claims and runs tasks of generation gen until none is left. Used by the caller and by workers.
@@ -230,7 +230,7 @@ bool ThreadPool::run(int n_tasks, TaskFn fn, void* ctx) {
       }
     }
     const int64_t now = now_ns();
-    if (now - waiting > kStallNs + 2 * (waiting - start)) p.contended(now);
+    if (now - waiting > kStallNs + 2 * (waiting - start)) p.stalled(now);
   }
   p.busy.store(false);
   return true;
@@ -242,7 +242,7 @@ bool ThreadPool::warm() {
   bool expected = false;
   if (!p.busy.compare_exchange_strong(expected, true)) return false;
   const int64_t now = now_ns();
-  if (now - p.contended_ns.load() < p.backoff_ns.load()) {
+  if (now - p.stalled_ns.load() < p.backoff_ns.load()) {
     p.busy.store(false);
     return false;
   }
@@ -268,8 +268,8 @@ bool ThreadPool::warm() {
 
 ThreadPool::Stats ThreadPool::stats() const {
   const Impl& p = *impl_;
-  const int64_t left = p.contended_ns.load() + p.backoff_ns.load() - now_ns();
-  return {p.warm_count.load(), p.contended_count.load(), left > 0 ? left : 0};
+  const int64_t left = p.stalled_ns.load() + p.backoff_ns.load() - now_ns();
+  return {p.warm_count.load(), p.stall_count.load(), left > 0 ? left : 0};
 }
 
 }  // namespace normnet

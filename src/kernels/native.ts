@@ -17,9 +17,9 @@ export const ISAS: readonly Isa[] = ['avx512', 'avx2', 'generic'];
 export interface PoolInfo {
   /** How many times a small product found the pool warm (and split), since the process started. */
   warm: number;
-  /** Signs of contention seen: a worker preempted in the middle of a task, or polling without a core. */
-  contended: number;
-  /** For how much longer small products stay on one thread after the last sign (it grows while they recur). */
+  /** Jobs that stalled on a worker preempted in the middle of a task (a sign the second core is busy). */
+  stalls: number;
+  /** For how much longer small products stay on one thread after the last stall (it grows while they recur). */
   backoffMs: number;
 }
 
