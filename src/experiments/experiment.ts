@@ -95,10 +95,10 @@ export async function trainSteps(model: Sequential, data: TrainingData, optimize
   });
 }
 
-/** `count` values from `from` to `to`, evenly spaced on a log scale (numpy's logspace). */
 /** How the figures and tables name the two networks every experiment compares. */
 export const network = (batchnorm: boolean): string => (batchnorm ? 'BatchNorm' : 'no BatchNorm');
 
+/** `count` values from `from` to `to`, evenly spaced on a log scale (numpy's logspace). */
 export function logSpace(from: number, to: number, count: number): number[] {
   if (count === 1) return [from];
   const a = Math.log10(from);

@@ -37,7 +37,6 @@ export interface WeightScaleResult {
   seconds: number;
 }
 
-
 export const weightScale: Experiment<WeightScaleOptions, WeightScaleJob, WeightScaleResult> = {
   name: 'weight-scale',
   title: 'Batch Normalization and the initial weight scale',
