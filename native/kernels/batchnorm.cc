@@ -27,7 +27,7 @@ batchnorm_detail::ChannelScratch channel_scratch(int64_t channels) {
   thread_local std::vector<double> sums;
   thread_local std::vector<float> values;
   sums.assign(static_cast<size_t>(2 * channels), 0.0);
-  values.resize(static_cast<size_t>(3 * channels));
+  values.resize(static_cast<size_t>(5 * channels));
   return {sums.data(), values.data()};
 }
 

@@ -22,7 +22,7 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
 // The AVX2 + FMA path (batchnorm_avx2.cc) over channels [c0, c1); the functions above dispatch to it.
 namespace batchnorm_detail {
 
-// Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w zeroed doubles and 3w floats. The caller
+// Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w zeroed doubles and 5w floats. The caller
 // owns it, so the ISA file instantiates no std:: templates (which the linker could share across ISAs).
 struct ChannelScratch {
   double* sums;

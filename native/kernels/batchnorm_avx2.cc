@@ -332,35 +332,36 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
                    ChannelScratch scratch, int64_t c0, int64_t c1) {
   const double count = static_cast<double>(N * S);
   const bool relu = beta != nullptr;
-  // The fused ReLU's scale and shift of channel c, as the forward formed them (unused without one).
-  const auto affine_of = [&](int64_t c, float& scale, float& shift) {
-    if (relu) scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale, shift);
-  };
+  // The fused ReLU's scale and shift of each channel, as the forward formed them, once (zero without one);
+  // indexed from c0.
+  float* scales = scratch.values + 3 * (c1 - c0);
+  float* shifts = scales + (c1 - c0);
+  for (int64_t c = c0; c < c1; ++c) {
+    scales[c - c0] = shifts[c - c0] = 0;
+    if (relu) scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scales[c - c0], shifts[c - c0]);
+  }
   if (S == 1) {
     by_blocks(
         c0, c1,
         [&](auto V, int64_t c, double* a, double* b) {
-          float scale[kBlock] = {}, shift[kBlock] = {};
-          for (int j = 0; j < 4 * V(); ++j) affine_of(c + j, scale[j], shift[j]);
-          row_gradient_sums<V()>(dy, x, save_mean, relu, scale, shift, N, C, c, a, b);
+          row_gradient_sums<V()>(dy, x, save_mean, relu, scales + (c - c0), shifts + (c - c0), N, C, c, a, b);
         },
         [&](int64_t c, double* a, double* b) {
-          float scale = 0, shift = 0;
-          affine_of(c, scale, shift);
           a[0] = b[0] = 0;
           for (int64_t n = 0; n < N; ++n) {
-            const float g = grad1(dy, x, n * C + c, relu, scale, shift);
+            const float g = grad1(dy, x, n * C + c, relu, scales[c - c0], shifts[c - c0]);
             a[0] += g;
             b[0] += static_cast<double>(g) * (x[n * C + c] - static_cast<double>(save_mean[c]));
           }
         },
         [&](int64_t c, int w, const double* a, const double* b) {
-          float k[kBlock], mdy[kBlock], mdx[kBlock], scale[kBlock] = {}, shift[kBlock] = {};
+          float k[kBlock], mdy[kBlock], mdx[kBlock];
           for (int j = 0; j < w; ++j) {
             const DxConstants d = finish_gradients(c + j, a[j], b[j], count, save_inv_std, gamma, dgamma, dbeta);
             k[j] = d.k, mdy[j] = d.mean_dy, mdx[j] = d.mean_dy_xhat;
-            affine_of(c + j, scale[j], shift[j]);
           }
+          const float* scale = scales + (c - c0);
+          const float* shift = shifts + (c - c0);
           const float* m = save_mean + c;
           const float* inv = save_inv_std + c;
           for (int64_t n = 0; n < N; ++n) {
@@ -388,9 +389,8 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t at = (n * C + c) * S;
-      float scale = 0, shift = 0;
-      affine_of(c, scale, shift);
-      run_gradient_sums(dy + at, x + at, S, save_mean[c], relu, scale, shift, sum_dy[c - c0], sum_dy_xc[c - c0]);
+      run_gradient_sums(dy + at, x + at, S, save_mean[c], relu, scales[c - c0], shifts[c - c0], sum_dy[c - c0],
+                        sum_dy_xc[c - c0]);
     }
   }
   float* k = scratch.values;
@@ -403,10 +403,8 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t at = (n * C + c) * S, j = c - c0;
-      float scale = 0, shift = 0;
-      affine_of(c, scale, shift);
-      run_dx(dx + at, dy + at, x + at, S, k[j], mean_dy[j], mean_dy_xhat[j], save_mean[c], save_inv_std[c], relu, scale,
-             shift);
+      run_dx(dx + at, dy + at, x + at, S, k[j], mean_dy[j], mean_dy_xhat[j], save_mean[c], save_inv_std[c], relu,
+             scales[j], shifts[j]);
     }
   }
 }

@@ -114,18 +114,20 @@ export function batchnormBackward<F extends FloatArray>(
 ): void {
   const count = N * S;
   const [sumDy, sumDyXhat] = channelSums(C);
-  // dy where the forward's output (stored at x's precision) was positive, with a fused ReLU.
+  // dy where the forward's output (stored at x's precision) was positive, with a fused ReLU; each channel's
+  // scale and shift formed once.
   const round = x instanceof Float32Array ? Math.fround : (v: number) => v;
-  const grad = (i: number, scale: number, shift: number) => (beta === null || round(x[i] * scale + shift) > 0 ? dy[i] : 0);
+  const affines = beta === null ? [] : Array.from({ length: C }, (_, c) => affine(gamma, beta, saveMean, saveInvStd, c));
+  const grad = (i: number, c: number) =>
+    (beta === null || round(x[i] * affines[c][0] + affines[c][1]) > 0 ? dy[i] : 0);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const base = (n * C + c) * S;
       const mean = saveMean[c];
-      const [scale, shift] = beta === null ? [0, 0] : affine(gamma, beta, saveMean, saveInvStd, c);
       let a = 0;
       let b = 0;
       for (let s = 0; s < S; s++) {
-        const g = grad(base + s, scale, shift);
+        const g = grad(base + s, c);
         a += g;
         b += g * (x[base + s] - mean);
       }
@@ -147,10 +149,9 @@ export function batchnormBackward<F extends FloatArray>(
       const meanDyXhat = sumDyXhat[c] / count;
       const mean = saveMean[c];
       const base = (n * C + c) * S;
-      const [scale, shift] = beta === null ? [0, 0] : affine(gamma, beta, saveMean, saveInvStd, c);
       for (let s = 0; s < S; s++) {
         const xhat = (x[base + s] - mean) * invStd;
-        const g = grad(base + s, scale, shift);
+        const g = grad(base + s, c);
         dx[base + s] = k * (g - meanDy - xhat * meanDyXhat);
       }
     }
