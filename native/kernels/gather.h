@@ -9,4 +9,14 @@ namespace normnet {
 void gather_scale(float* out, const uint8_t* x, const int32_t* rows, int64_t N, int64_t D, double scale);
 void gather_scale(float* out, const float* x, const int32_t* rows, int64_t N, int64_t D, double scale);
 
+// The AVX2 + FMA path for uint8 samples (gather_avx2.cc); gather_scale dispatches to it.
+namespace gather_detail {
+
+// Splits scale into floats hi + lo; true if fma(v, hi, v * lo) is float(double(v) * scale), bit for bit, for
+// every byte v.
+bool split_scale_exactly(double scale, float* hi, float* lo);
+void gather_bytes_avx2(float* out, const uint8_t* x, const int32_t* rows, int64_t N, int64_t D, float hi, float lo);
+
+}  // namespace gather_detail
+
 }  // namespace normnet
