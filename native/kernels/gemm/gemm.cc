@@ -110,15 +110,19 @@ constexpr int64_t kMinParallelMacs = int64_t{1} << 23;
 // spinning on the second core, splitting them unconditionally made a step 0.57-0.66x as fast as one thread.
 constexpr int64_t kMinWarmParallelMacs = int64_t{1} << 18;
 
-// The loop nest above on `threads` threads sharing each packed B panel.
-void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-             const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+// Reading an operand in place saves its packing, which matters for small products; packing pays when the
+// packed panels are reused many times (measured on Zen 3: the thresholds are where the two cross).
+// A, transposed or not, is read in place when few B micro-panels reuse it.
+bool reads_a_in_place(int64_t N) { return N <= 256; }
+
+// The loop nest above on `threads` threads sharing each packed B panel. edges_along_k: whether block kernels may
+// sum narrow edge panels along k (BlockArgs).
+void blocked(const Config& cfg, int threads, bool edges_along_k, bool transA, bool transB, int64_t M, int64_t N,
+             int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+             int64_t ldc) {
   using gemm_detail::kPackSlack;
   const int64_t kc_max = balanced_block(K, cfg.kc, 1);
-  // Reading an operand in place saves its packing, which matters for small products; packing pays when the
-  // packed panels are reused many times (measured on Zen 3: the thresholds are where the two cross).
-  // A, transposed or not, is read in place when few B micro-panels reuse it.
-  const bool direct_a = N <= 256;
+  const bool direct_a = reads_a_in_place(N);
   // B not transposed has each micro-panel row contiguous: in place when the KC rows it spans, ldb apart, fit in
   // a quarter of L2 (128 KiB). Measured on the 20 -> 50 convolution's per-image product (B = 181 x 100 freshly
   // unfolded columns): 10% faster than packing. Counting N rather than ldb read a column slice of a wide B in
@@ -135,6 +139,7 @@ void blocked(const Config& cfg, int threads, bool transA, bool transB, int64_t M
       block.alpha = alpha;
       block.beta = pc == 0 ? beta : 1.0f;  // later K blocks add to the first one's result
       block.ldc = ldc;
+      block.edges_along_k = edges_along_k;
       if (direct_b) {
         block.b = B + pc * ldb + jc;
         block.b_k = ldb;
@@ -205,22 +210,25 @@ void product(const Config& cfg, int threads, bool transA, bool transB, int64_t M
   // Measured on the training shapes: slices win once that duplicated packing is under 1/64 of a slice's work.
   // Two slices a thread: tasks are claimed dynamically, so a worker descheduled mid-call holds back a quarter of
   // the work rather than half (measured: no cost against one slice a thread).
+  // A column slice of a product too wide to read A in place may itself be narrow enough to: its edge panel
+  // must then be summed as the whole product's is, for the same bits on any number of threads.
+  const bool edges_along_k = reads_a_in_place(N);
   const int slices = 2 * threads;
   const bool cut_n = N >= M;
   const int64_t duplicated = cut_n ? M * K : K * N;
   if (threads == 1 || duplicated * 64 >= M * N * K / slices) {
-    blocked(cfg, threads, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    blocked(cfg, threads, edges_along_k, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   const int64_t unit = cut_n ? cfg.nr : cfg.mr;
   split(slices, ((cut_n ? N : M) + unit - 1) / unit, [&](int64_t u0, int64_t u1) {
     const int64_t lo = u0 * unit, len = std::min(u1 * unit, cut_n ? N : M) - lo;
     if (cut_n) {
-      blocked(cfg, 1, transA, transB, M, len, K, alpha, A, lda, transB ? B + lo * ldb : B + lo, ldb, beta, C + lo,
-              ldc);
+      blocked(cfg, 1, edges_along_k, transA, transB, M, len, K, alpha, A, lda, transB ? B + lo * ldb : B + lo, ldb,
+              beta, C + lo, ldc);
     } else {
-      blocked(cfg, 1, transA, transB, len, N, K, alpha, transA ? A + lo : A + lo * lda, lda, B, ldb, beta,
-              C + lo * ldc, ldc);
+      blocked(cfg, 1, edges_along_k, transA, transB, len, N, K, alpha, transA ? A + lo : A + lo * lda, lda, B, ldb,
+              beta, C + lo * ldc, ldc);
     }
   });
 }
