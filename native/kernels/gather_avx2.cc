@@ -1,7 +1,7 @@
 // gatherScale's uint8 samples on AVX2 + FMA: 8 pixels at a time as fma(v, hi, v * lo) in float, hi + lo being
 // the scale split into two floats. The exact rule, float(double(v) * scale), converts through double at half the
-// vector width and took 0.8 cycles a pixel, more than the rows' loads from memory; the float form takes about a
-// quarter of that. It gives the rule's bits for every byte at most scales (1/255 among them) but not all, so
+// vector width and took 0.8 cycles a pixel, more than the rows' loads from memory (an MNIST batch of 100 random
+// rows: 26 us that way, 14 us in float, in a C harness). It gives the rule's bits for every byte at most scales (1/255 among them) but not all, so
 // gather.cc takes this path only after split_scale_exactly has compared the two on all 256 bytes.
 // As in the GEMM's ISA files, no shared inline code is included (contract in gather.h).
 #include <immintrin.h>
