@@ -86,9 +86,8 @@ uint32_t ArgReader::uint32(size_t index) {
 }
 
 bool ArgReader::typed_info(size_t index, napi_typedarray_type* type, size_t* elements, void** data) const {
-  bool is_typed = false;
-  return napi_is_typedarray(env(), info_[index], &is_typed) == napi_ok && is_typed &&
-         napi_get_typedarray_info(env(), info_[index], type, elements, data, nullptr, nullptr) == napi_ok;
+  // napi_invalid_arg, and nothing thrown, for a value that is not a typed array.
+  return napi_get_typedarray_info(env(), info_[index], type, elements, data, nullptr, nullptr) == napi_ok;
 }
 
 void* ArgReader::typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length,
@@ -136,7 +135,10 @@ ArrayArg<float> ArgReader::floats(size_t index, int64_t length, const char* shap
 
 ArrayArg<float> ArgReader::optional_floats(size_t index, int64_t length, const char* shape) {
   if (info_[index].IsNull()) return {nullptr, 0};
-  if (!info_[index].IsTypedArray() || info_[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+  napi_typedarray_type type;
+  size_t elements = 0;
+  void* data = nullptr;
+  if (!typed_info(index, &type, &elements, &data) || type != napi_float32_array) {
     throw_type(env(), prefix(index) + " must be a Float32Array or null");
   }
   return floats(index, length, shape);
