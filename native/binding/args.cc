@@ -135,13 +135,9 @@ ArrayArg<float> ArgReader::floats(size_t index, int64_t length, const char* shap
 
 ArrayArg<float> ArgReader::optional_floats(size_t index, int64_t length, const char* shape) {
   if (info_[index].IsNull()) return {nullptr, 0};
-  napi_typedarray_type type;
-  size_t elements = 0;
-  void* data = nullptr;
-  if (!typed_info(index, &type, &elements, &data) || type != napi_float32_array) {
-    throw_type(env(), prefix(index) + " must be a Float32Array or null");
-  }
-  return floats(index, length, shape);
+  size_t n = 0;
+  float* data = static_cast<float*>(typed(index, napi_float32_array, "Float32Array or null", length, shape, &n));
+  return {data, n};
 }
 
 ArrayArg<int32_t> ArgReader::int32s(size_t index, int64_t length, const char* shape) {

@@ -1,8 +1,9 @@
 // gatherScale's uint8 samples on AVX2 + FMA: 8 pixels at a time as fma(v, hi, v * lo) in float, hi + lo being
 // the scale split into two floats. The exact rule, float(double(v) * scale), converts through double at half the
 // vector width and took 0.8 cycles a pixel, more than the rows' loads from memory (an MNIST batch of 100 random
-// rows: 26 us that way, 14 us in float, in a C harness). It gives the rule's bits for every byte at most scales (1/255 among them) but not all, so
-// gather.cc takes this path only after split_scale_exactly has compared the two on all 256 bytes.
+// rows: 26 us that way, 14 us in float, in a C harness). The float form gives the rule's bits for every byte at
+// most scales (1/255 among them) but not all, so gather.cc takes this path only after split_scale_exactly has
+// compared the two on all 256 bytes.
 // As in the GEMM's ISA files, no shared inline code is included (contract in gather.h).
 #include <immintrin.h>
 
@@ -46,7 +47,8 @@ void gather_bytes_avx2(float* out, const uint8_t* x, const int32_t* rows, int64_
     const uint8_t* from = x + static_cast<int64_t>(rows[n]) * D;
     float* to = out + n * D;
     for (int64_t d = 0; d < D8; d += 8) {
-      const __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(from + d))));
+      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(from + d));
+      const __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
       _mm256_storeu_ps(to + d, _mm256_fmadd_ps(f, vhi, _mm256_mul_ps(f, vlo)));
     }
     for (int64_t d = D8; d < D; ++d) {

@@ -20,9 +20,9 @@ class ThreadPool {
   // n >= 1. Workers are (re)created lazily on the next parallel call.
   void resize(int n);
   // Whether a small job would pay now: every worker is polling for work on a core of its own, and no job has
-  // stalled on a preempted worker lately (a back-off, thread_pool.cc). Otherwise false, and sleeping workers are woken to poll
-  // (so a later call may find them warm). A worker preempted in the middle of a task makes the caller wait
-  // for the scheduler; for work of a few microseconds that costs more than the second thread saves.
+  // stalled on a preempted worker lately (a back-off, thread_pool.cc). Otherwise false, and sleeping workers are
+  // woken to poll (so a later call may find them warm). A worker preempted in the middle of a task makes the
+  // caller wait for the scheduler; for work of a few microseconds that costs more than the second thread saves.
   bool warm();
   // Counts since the process started, and the current back-off of warm() (0 when it is not backing off).
   struct Stats {
