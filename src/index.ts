@@ -14,7 +14,8 @@ export * from './optim/index.js';
 export { fit, evaluate, Trainer, TrainingError } from './train/trainer.js';
 export type { FitOptions, History, EpochRecord, BatchInfo, TrainerState, TrainingData, StepOptimizer, Evaluation } from './train/trainer.js';
 export { SCHEDULES, scheduleFactor, type Schedule } from './train/schedule.js';
-export { trainingData, buildRun, buildModel, buildOptimizer, loadData, DEFAULT_CONFIG, type RunConfig } from './train/run.js';
+export { trainingData, buildRun, buildModel, buildOptimizer, loadData, executeRun, type Run, type ExecuteOptions, type RunResult } from './train/run.js';
+export { DEFAULT_CONFIG, resolveConfig, validateConfig, ConfigError, TRAIN_OPTIONS, type RunConfig, type OptionSpec } from './train/config.js';
 export { mlpLayers, cnnLayers, layersFromList } from './train/models.js';
 export { writeCheckpoint, readCheckpoint, type Checkpoint } from './train/checkpoint.js';
 export { runExperiment, EXPERIMENTS, EXPERIMENT_NAMES, type RunExperimentOptions, type ExperimentRun } from './experiments/index.js';
@@ -23,3 +24,4 @@ export { renderSvg, svgToPng, writeChart, type ChartSpec, type ChartFiles } from
 export { lineChart, trainingCharts, type Series, type LineChartOptions } from './plot/charts.js';
 export { writeReport, renderReport, type ReportInput, type ReportTable, type Cell } from './report/report.js';
 export { machineInfo, type MachineInfo } from './report/machine.js';
+export { writeRunReport, type RunReportInput } from './report/run-report.js';

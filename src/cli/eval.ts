@@ -3,9 +3,10 @@
  * output directory or its checkpoint/ directory), on the test set of the dataset it was trained on.
  */
 import { readCheckpoint } from '../train/checkpoint.js';
-import { buildModel, loadData, trainingData, type RunConfig } from '../train/run.js';
+import { validateConfig, type RunConfig } from '../train/config.js';
+import { buildModel, loadData, trainingData } from '../train/run.js';
 import { evaluate } from '../train/trainer.js';
-import { parseFlags, UsageError, validateConfig } from './options.js';
+import { parseFlags, UsageError } from './options.js';
 
 export const EVAL_USAGE = 'Usage: normnet eval CHECKPOINT [--json]';
 

@@ -6,7 +6,8 @@
 import { join, resolve } from 'node:path';
 import { configure } from '../kernels/backend.js';
 import { EXPERIMENT_NAMES, EXPERIMENTS, runExperiment } from '../experiments/index.js';
-import { optionsHelp, parseFlags, trainOption, UsageError, type OptionSpec } from './options.js';
+import { trainOption, type OptionSpec } from '../train/config.js';
+import { optionsHelp, parseFlags, UsageError } from './options.js';
 import { ensureWritable } from './train.js';
 
 /** Options every experiment takes. */

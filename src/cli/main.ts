@@ -7,6 +7,7 @@ import { getBackend } from '../kernels/backend.js';
 import { version } from '../version.js';
 import { evalCommand, EVAL_USAGE } from './eval.js';
 import { experimentCommand } from './experiment.js';
+import { ConfigError } from '../train/config.js';
 import { UsageError } from './options.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
 
@@ -87,7 +88,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    console.error(`normnet: ${message}${error instanceof UsageError ? ' (see normnet --help)' : ''}`);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    const misuse = error instanceof UsageError || error instanceof ConfigError;
+    console.error(`normnet: ${message}${misuse ? ' (see normnet --help)' : ''}`);
+    process.exitCode = misuse ? 2 : 1;
   },
 );

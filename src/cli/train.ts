@@ -5,17 +5,14 @@
  * when --plot is given. SIGINT / SIGTERM finish the current batch, write a checkpoint and exit 130 / 143.
  * Every misuse exits 2 (1 for a failure while running) with one line, leaving existing files as they were.
  */
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configure } from '../kernels/backend.js';
-import { trainingCharts } from '../plot/charts.js';
-import { writeChart } from '../plot/render.js';
-import { machineInfo } from '../report/machine.js';
-import { writeReport } from '../report/report.js';
-import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
-import { buildRun, DEFAULT_CONFIG, type RunConfig } from '../train/run.js';
-import { Trainer, type EpochRecord, type TrainerState } from '../train/trainer.js';
-import { optionsHelp, parseFlags, UsageError, validateConfig } from './options.js';
+import { writeRunReport } from '../report/run-report.js';
+import { readCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../train/config.js';
+import { executeRun } from '../train/run.js';
+import { optionsHelp, parseFlags, UsageError } from './options.js';
 import { createProgress } from './progress.js';
 
 export const TRAIN_USAGE = `Usage: normnet train [options]
@@ -36,7 +33,6 @@ export async function trainCommand(args: string[]): Promise<number> {
   const parsed = parseFlags(args, ['--json', '--plot'], ['--config', '--resume']);
   const output = { json: parsed.switches.has('--json'), plot: parsed.switches.has('--plot'), command: `normnet train ${args.join(' ')}`.trim() };
   let config: RunConfig;
-  let resume: TrainerState | undefined;
   let outDir: string;
   const resumeDir = parsed.values['--resume'];
   if (resumeDir !== undefined) {
@@ -51,9 +47,8 @@ export async function trainCommand(args: string[]): Promise<number> {
       throw new UsageError(`--resume: ${(error as Error).message}`);
     }
     config = { ...validateConfig(checkpoint.config, `${checkpoint.dir}/trainer.json`), ...parsed.options } as unknown as RunConfig;
-    resume = checkpoint.trainer;
     outDir = resolve(resumeDir.replace(/\/checkpoint(\.old)?\/?$/, ''));
-    return train(config, outDir, output, { state: resume, model: checkpoint.model });
+    return train(config, outDir, output, checkpoint);
   }
   let fromFile: Record<string, unknown> = {};
   const configFile = parsed.values['--config'];
@@ -83,18 +78,10 @@ interface Output {
   command: string;
 }
 
-async function train(config: RunConfig, outDir: string, { json, plot, command }: Output, resume?: { state: TrainerState; model: Record<string, unknown> }): Promise<number> {
+async function train(config: RunConfig, outDir: string, { json, plot, command }: Output, resume?: Checkpoint): Promise<number> {
   if (config.threads !== undefined && config.backend !== 'ts') configure({ threads: config.threads });
   ensureWritable(outDir);
   const progress = createProgress({ json, tty: process.stderr.isTTY === true && !json });
-  const run = buildRun(config);
-  if (resume) run.model.loadStateDict(resume.model as never);
-  const savedConfig = { ...config, out: outDir };
-  if (!resume) {
-    progress.message(`normnet: ${run.describe} on ${config.dataset} (${run.train.length} training images), ${run.model.backend.name} backend; output in ${outDir}`);
-  } else {
-    progress.message(`normnet: resuming ${outDir} at epoch ${resume.state.epoch + 1}, batch ${resume.state.batch + 1}`);
-  }
   const controller = new AbortController();
   let signalCode = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -104,50 +91,27 @@ async function train(config: RunConfig, outDir: string, { json, plot, command }:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const trainer = new Trainer(run.model, run.train, {
-      epochs: config.epochs, batchSize: config.batchSize, optimizer: run.optimizer, testData: run.test, seed: config.seed, schedule: config.schedule,
-      signal: controller.signal, resume: resume?.state,
+    const { history, run, config: saved } = await executeRun(config, outDir, {
+      resume, signal: controller.signal,
+      onStart: (r) => progress.message(resume
+        ? `normnet: resuming ${outDir} at epoch ${resume.trainer.epoch + 1}, batch ${resume.trainer.batch + 1}`
+        : `normnet: ${r.describe} on ${config.data ?? config.dataset} (${r.train.length} training samples), ${r.model.backend.name} backend; output in ${outDir}`),
       onBatch: (info) => progress.batch(info),
-      onEpoch: (record, t) => {
-        appendFileSync(join(outDir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
-        writeCheckpoint(outDir, run.model, t.state(), savedConfig);
-        progress.epoch(record, config.epochs);
-      },
+      onEpoch: (record, epochs) => progress.epoch(record, epochs),
     });
-    const history = await trainer.run();
     if (history.stopped) {
-      writeCheckpoint(outDir, run.model, trainer.state(), savedConfig);
       progress.message(`normnet: stopped by ${signalCode === 130 ? 'SIGINT' : 'SIGTERM'}; checkpoint written to ${join(outDir, 'checkpoint')} (resume with --resume ${outDir})`);
       return signalCode || 130;
     }
     const last = history.epochs[history.epochs.length - 1];
     if (!json && last) progress.message(`test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% after ${last.epoch} epochs`);
-    const report = await writeRunReport(outDir, savedConfig, run.describe, history.epochs, plot, command);
+    const report = await writeRunReport(outDir, { config: saved, describe: run.describe, epochs: history.epochs, plot, command });
     if (!json) progress.message(`report: ${report}`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
-
-/** report.html for a finished run: its epochs as a table and, with `plot`, as charts. */
-async function writeRunReport(dir: string, config: RunConfig, describe: string, epochs: readonly EpochRecord[], plot: boolean, command: string): Promise<string> {
-  const subtitle = `${describe} on ${config.dataset}`;
-  const charts = [];
-  if (plot) for (const chart of trainingCharts(epochs, subtitle)) charts.push(await writeChart(dir, chart.name, chart.spec));
-  const pct = (v: number | undefined) => (v === undefined ? null : `${(100 * v).toFixed(2)}%`);
-  return writeReport(dir, {
-    title: `normnet train: ${subtitle}`, command, config: { ...config }, charts, machine: machineInfo(config.backend),
-    seconds: epochs.reduce((sum, r) => sum + r.seconds, 0),
-    tables: [{
-      caption: 'Epochs',
-      columns: ['epoch', 'train loss', 'train accuracy', 'test loss', 'test accuracy', 'seconds', 'samples/s'],
-      rows: epochs.map((r) => [r.epoch, Number(r.trainLoss.toFixed(4)), pct(r.trainAccuracy), r.testLoss === undefined ? null : Number(r.testLoss.toFixed(4)),
-        pct(r.testAccuracy), Number(r.seconds.toFixed(1)), Math.round(r.samplesPerSecond)]),
-    }],
-    files: ['metrics.jsonl', 'checkpoint/model.safetensors', 'checkpoint/trainer.json'],
-  });
 }
 
 /** The output directory exists and takes files, checked before any training. */

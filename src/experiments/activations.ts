@@ -7,7 +7,7 @@
  * the default (about two minutes with --jobs 2 on two cores). The paper gives no learning rate or init std:
  * lr 0.02 and std 0.1 are this experiment's choice.
  */
-import { trainOption } from '../cli/options.js';
+import { trainOption } from '../train/config.js';
 import { Sigmoid } from '../nn/activation.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { Tensor } from '../nn/tensor.js';

@@ -3,7 +3,7 @@
  * initialisation (Xavier, He, std 0.01) and depth (2 to 6 hidden layers of 100) is trained the same way and
  * its final test accuracy shown as a heat map. A run whose loss turns NaN or infinite counts as diverged.
  */
-import { trainOption } from '../cli/options.js';
+import { trainOption } from '../train/config.js';
 import type { Init } from '../nn/init.js';
 import { buildModel, buildOptimizer, trainingData } from '../train/run.js';
 import { evaluate, fit, TrainingError } from '../train/trainer.js';

@@ -7,7 +7,7 @@
  * Also here: the helpers the experiments share (data loaded once per thread, a RunConfig from a few
  * settings, training for a number of steps rather than epochs).
  */
-import type { OptionSpec } from '../cli/options.js';
+import type { OptionSpec } from '../train/config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { BackendName } from '../kernels/backend.js';
 import type { ChartSpec } from '../plot/render.js';

@@ -4,7 +4,7 @@
  * with its usual learning rate (the seeds': SGD, momentum, Nesterov, AdaGrad and RMSprop 0.01, Adam 0.001).
  * The training loss of every step is kept; the chart shows it smoothed by an exponential moving average.
  */
-import { trainOption } from '../cli/options.js';
+import { trainOption } from '../train/config.js';
 import { lineChart } from '../plot/charts.js';
 import { buildModel, buildOptimizer, trainingData, type RunConfig } from '../train/run.js';
 import { evaluate } from '../train/trainer.js';

@@ -5,7 +5,7 @@
  * accuracy on those 1000 images is measured in eval mode, as the seeds do. A run whose loss turns NaN or
  * infinite stops there; its remaining epochs are null.
  */
-import { trainOption } from '../cli/options.js';
+import { trainOption } from '../train/config.js';
 import { PALETTE } from '../plot/charts.js';
 import { buildModel, buildOptimizer, trainingData } from '../train/run.js';
 import { evaluate, fit, TrainingError } from '../train/trainer.js';

@@ -1,64 +1,25 @@
 /**
- * A training run from its configuration: the dataset, the model (a preset or a layer list), the optimizer.
- * Shared by `normnet train`, `normnet eval` and the experiments, so they build the same thing from the same
- * configuration. DEFAULT_CONFIG is what `normnet train` does with no flags: an MLP with BatchNorm on MNIST.
+ * A training run from its configuration (src/train/config.ts): the dataset, the model (a preset or a layer
+ * list), the optimizer; and `executeRun`, which trains it into an output directory (metrics.jsonl, a
+ * checkpoint every epoch, resumable bit for bit). `normnet train`, `normnet eval`, the experiments, the job
+ * queue and its workers all start runs here, so they build and train the same thing from the same config.
  */
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import { writeFileAtomic } from '../io/safetensors.js';
 import type { Backend } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import { loadFashionMnist } from '../data/fashion.js';
 import { loadMnist } from '../data/mnist.js';
-import type { Init } from '../nn/init.js';
-import type { Schedule } from './schedule.js';
 import { Sequential } from '../nn/sequential.js';
+import { DEFAULT_CONFIG, type RunConfig } from './config.js';
 import { Adam, AdaGrad, Momentum, Nesterov, RMSprop, SGD } from '../optim/index.js';
 import { cnnLayers, layersFromList, mlpLayers } from './models.js';
-import type { StepOptimizer, TrainingData } from './trainer.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { Trainer, type BatchInfo, type EpochRecord, type History, type StepOptimizer, type TrainingData } from './trainer.js';
 
-export interface RunConfig {
-  model: 'mlp' | 'cnn';
-  layers?: unknown[];
-  hidden: number[];
-  activation: 'relu' | 'sigmoid';
-  init?: Init;
-  batchnorm: boolean;
-  dropout: number;
-  dataset: 'mnist' | 'fashion-mnist';
-  dataDir?: string;
-  trainLimit?: number;
-  epochs: number;
-  batchSize: number;
-  optimizer: 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmsprop' | 'adam';
-  lr?: number;
-  schedule: Schedule;
-  momentum?: number;
-  beta1?: number;
-  beta2?: number;
-  alpha?: number;
-  eps?: number;
-  weightDecay: number;
-  seed: number;
-  backend: 'native' | 'ts';
-  threads?: number;
-  out?: string;
-}
-
-export const DEFAULT_CONFIG: RunConfig = {
-  model: 'mlp',
-  hidden: [512, 256],
-  activation: 'relu',
-  batchnorm: true,
-  dropout: 0,
-  dataset: 'mnist',
-  epochs: 8,
-  batchSize: 100,
-  optimizer: 'momentum',
-  lr: 0.05,
-  schedule: 'cosine',
-  weightDecay: 0,
-  seed: 1,
-  backend: 'native',
-};
+export { DEFAULT_CONFIG, type RunConfig };
 
 export interface Run {
   model: Sequential;
@@ -135,4 +96,66 @@ export function buildRun(config: RunConfig): Run {
     test: trainingData(test, layout, model.backend),
     describe: `${name}${config.batchnorm && !config.layers ? ' with BatchNorm' : ''}, ${config.optimizer}`,
   };
+}
+
+export interface ExecuteOptions {
+  /** Continue from this checkpoint of the same output directory (read with readCheckpoint). */
+  resume?: Checkpoint;
+  /** Stops at the next batch boundary, after which a checkpoint is written and the result has `stopped: true`. */
+  signal?: AbortSignal;
+  onStart?: (run: Run) => void;
+  onBatch?: (info: BatchInfo) => void;
+  onEpoch?: (record: EpochRecord, epochs: number) => void;
+  /** Also checkpoint mid-epoch when this many seconds have passed since the last one (default: at epoch ends only). */
+  checkpointSeconds?: number;
+}
+
+export interface RunResult {
+  history: History;
+  run: Run;
+  /** The configuration as saved in the checkpoint (with `out` set to the directory). */
+  config: RunConfig;
+}
+
+/**
+ * Trains `config` into `outDir`: metrics.jsonl gets a line per epoch and `checkpoint/` the whole state after
+ * each epoch (and when stopped). A resumed run first rewrites metrics.jsonl from the checkpoint's history, so
+ * running the same epochs again (a job delivered twice, a crash between the two writes) never duplicates a line.
+ */
+export async function executeRun(config: RunConfig, outDir: string, options: ExecuteOptions = {}): Promise<RunResult> {
+  const run = buildRun(config);
+  const { resume } = options;
+  if (resume) run.model.loadStateDict(resume.model as never);
+  const saved = { ...config, out: outDir };
+  const metrics = join(outDir, 'metrics.jsonl');
+  if (resume) writeFileAtomic(metrics, resume.trainer.history.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  options.onStart?.(run);
+  let lastCheckpoint = performance.now();
+  const checkpoint = () => {
+    writeCheckpoint(outDir, run.model, trainer.state(), saved);
+    lastCheckpoint = performance.now();
+  };
+  const every = options.checkpointSeconds;
+  const trainer: Trainer = new Trainer(run.model, run.train, {
+    epochs: config.epochs, batchSize: config.batchSize, optimizer: run.optimizer, testData: run.test, seed: config.seed,
+    schedule: config.schedule, signal: options.signal, resume: resume?.trainer,
+    onBatch: (info) => {
+      options.onBatch?.(info);
+      if (every !== undefined && info.batch < info.batches && performance.now() - lastCheckpoint >= every * 1000) checkpoint();
+    },
+    onEpoch: (record) => {
+      appendFileSync(metrics, `${JSON.stringify(record)}\n`);
+      checkpoint();
+      options.onEpoch?.(record, config.epochs);
+    },
+  });
+  const history = await trainer.run();
+  if (history.stopped) checkpoint();
+  return { history, run, config: saved };
+}
+
+/** The checkpoint of `outDir` when it has one (a run to continue), else undefined; a corrupt one throws. */
+export function existingCheckpoint(outDir: string): Checkpoint | undefined {
+  const any = ['checkpoint', 'checkpoint.old'].some((d) => existsSync(join(outDir, d, 'trainer.json')));
+  return any ? readCheckpoint(outDir) : undefined;
 }
