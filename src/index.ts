@@ -25,3 +25,4 @@ export { lineChart, trainingCharts, type Series, type LineChartOptions } from '.
 export { writeReport, renderReport, type ReportInput, type ReportTable, type Cell } from './report/report.js';
 export { machineInfo, type MachineInfo } from './report/machine.js';
 export { writeRunReport, type RunReportInput } from './report/run-report.js';
+export * from './jobs/index.js';

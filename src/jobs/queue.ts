@@ -1,0 +1,121 @@
+/**
+ * JobQueue: training runs as jobs, off the event loop. `new JobQueue({ dir: 'runs' })` is the embedded queue:
+ * no server, jobs kept in `dir` and trained in worker threads of this process; `new JobQueue({ redis, dir })`
+ * submits to and reads from a BullMQ queue on Redis, whose workers (`normnet worker`, or a JobQueue with
+ * `work: true`) may run on any machine that sees `dir`. Either way a job is a run config (validated as
+ * `normnet train --config` validates it, at submit) and a run directory `dir/<id>` that holds what
+ * `normnet train` writes; a job resumed after a crash ends with the same weights, bit for bit.
+ */
+import { availableParallelism } from 'node:os';
+import { resolveConfig } from '../train/config.js';
+import type { Engine } from './engine.js';
+import { EmbeddedEngine } from './embedded.js';
+import { Job } from './job.js';
+import { newJobId, JOB_STATUSES, type JobRecord, type JobStatus } from './store.js';
+
+export interface JobQueueOptions {
+  /** Where jobs and their run directories live (default 'runs'). */
+  dir?: string;
+  /** Jobs run at once by this process (default 1). */
+  concurrency?: number;
+  /** Native threads per job (default: the cores shared among `concurrency` jobs, at least 1). */
+  threads?: number;
+  /** A Redis URL (redis://host:port): use the BullMQ queue there instead of the embedded one. */
+  redis?: string;
+  /** The BullMQ queue's name (default 'normnet'). */
+  queueName?: string;
+  /** Run jobs in this process (default: true for the embedded queue, false with `redis`). */
+  work?: boolean;
+  /** How often the embedded queue looks at its directory, in ms (default 250). */
+  pollMs?: number;
+  /** Also checkpoint mid-epoch after this many seconds of training (default 60), so a crash loses at most that. */
+  checkpointSeconds?: number;
+}
+
+export interface SubmitOptions {
+  /** 0 (the default) runs first, then 1, 2, ...: lower sooner, as in BullMQ; ties in submission order. */
+  priority?: number;
+  name?: string;
+}
+
+export class JobQueue {
+  readonly dir: string;
+  private readonly engine: Engine;
+  private readonly jobs = new Map<string, Job>();
+  private closed = false;
+
+  constructor(options: JobQueueOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('JobQueue: options must be an object');
+    const { dir = 'runs', concurrency = 1, pollMs = 250, checkpointSeconds = 60 } = options;
+    if (typeof dir !== 'string' || dir === '') throw new TypeError(`JobQueue: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
+    positiveInteger('concurrency', concurrency);
+    positiveInteger('pollMs', pollMs);
+    if (options.threads !== undefined) positiveInteger('threads', options.threads);
+    if (!(checkpointSeconds > 0)) throw new RangeError(`JobQueue: checkpointSeconds must be > 0, got ${checkpointSeconds}`);
+    this.dir = dir;
+    const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / concurrency));
+    const events = {
+      record: (record: JobRecord) => this.jobs.get(record.id)?.update(record),
+      progress: (id: string, progress: Parameters<Job['setProgress']>[0]) => this.jobs.get(id)?.setProgress(progress),
+    };
+    if (options.redis !== undefined) {
+      throw new Error('JobQueue: redis is not available yet');
+    }
+    this.engine = new EmbeddedEngine({ dir, concurrency, threads, work: options.work ?? true, pollMs, checkpointSeconds }, events);
+  }
+
+  /**
+   * Queues a run config (the keys of `normnet train --config`). A bad key or value is a ConfigError here,
+   * before anything is queued.
+   */
+  async submit(config: unknown, options: SubmitOptions = {}): Promise<Job> {
+    this.checkOpen();
+    const resolved = resolveConfig(config, 'config');
+    const { priority = 0, name } = options;
+    if (!Number.isInteger(priority) || priority < 0 || priority > 2 ** 21) throw new RangeError(`submit: priority must be an integer in [0, 2^21], got ${priority}`);
+    if (name !== undefined && typeof name !== 'string') throw new TypeError(`submit: name must be a string, got ${typeof name}`);
+    const id = newJobId();
+    const record: JobRecord = { id, name, priority, config: { ...resolved, out: this.engine.runDir(id) }, status: 'queued', submittedAt: Date.now(), attempts: 0, history: [] };
+    const job = this.handle(record);
+    await this.engine.submit(record);
+    return job;
+  }
+
+  /** The job with this id, or undefined. */
+  async get(id: string): Promise<Job | undefined> {
+    if (typeof id !== 'string' || id === '') throw new TypeError(`get: id must be a non-empty string, got ${JSON.stringify(id)}`);
+    const known = this.jobs.get(id);
+    if (known) return known;
+    const record = await this.engine.read(id);
+    return record && this.handle(record);
+  }
+
+  /** Every job, oldest first; `status` keeps those in that state. */
+  async list(filter: { status?: JobStatus } = {}): Promise<Job[]> {
+    if (filter.status !== undefined && !JOB_STATUSES.includes(filter.status)) throw new RangeError(`list: status must be one of ${JOB_STATUSES.join(', ')}, got ${JSON.stringify(filter.status)}`);
+    const records = (await this.engine.readAll()).sort((a, b) => a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : 1));
+    return records.filter((r) => filter.status === undefined || r.status === filter.status).map((r) => this.jobs.get(r.id) ?? this.handle(r));
+  }
+
+  /** Running jobs checkpoint and stop (they resume when a queue opens this directory again); nothing new starts. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.engine.close();
+  }
+
+  private handle(record: JobRecord): Job {
+    const job = new Job(record, this.engine.runDir(record.id), { cancel: (id) => this.engine.cancel(id) });
+    this.jobs.set(record.id, job);
+    this.engine.watch(record.id);
+    return job;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('JobQueue: the queue is closed');
+  }
+}
+
+function positiveInteger(name: string, value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < 1) throw new RangeError(`JobQueue: ${name} must be an integer >= 1, got ${JSON.stringify(value)}`);
+}
