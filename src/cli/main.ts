@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `normnet` command: `train`, `eval`, `experiment`, `info`, `--version`, `--help`. A misuse exits 2 and a failure 1,
+ * The `normnet` command: `train`, `eval`, `experiment`, `submit`, `jobs`, `worker`, `info`, `--version`, `--help`. A misuse exits 2 and a failure 1,
  * each with one line on stderr.
  */
 import { getBackend } from '../kernels/backend.js';
 import { version } from '../version.js';
 import { evalCommand, EVAL_USAGE } from './eval.js';
 import { experimentCommand } from './experiment.js';
+import { jobsCommand, JOBS_USAGE, submitCommand, SUBMIT_USAGE, workerCommand, WORKER_USAGE } from './jobs.js';
 import { ConfigError } from '../train/config.js';
 import { UsageError } from './options.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
@@ -18,6 +19,9 @@ Commands:
   eval CHECKPOINT       test loss, accuracy and confusion matrix of a checkpoint
   experiment NAME       an experiment on Batch Normalization, with charts and a report: weight-scale,
                         activations, depth, optimizers; normnet experiment --help
+  submit CONFIG.json    queue a training run (embedded queue in --dir, or BullMQ with --redis); --wait follows it
+  jobs                  list the queue's jobs; jobs cancel ID cancels one
+  worker                run the queue's jobs (on this machine: --dir; on many: --redis URL)
   info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
 
 Options:
@@ -72,6 +76,15 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(rest);
     case 'experiment':
       return experimentCommand(rest);
+    case 'submit':
+      if (rest.includes('--help')) return printed(SUBMIT_USAGE);
+      return submitCommand(rest);
+    case 'jobs':
+      if (rest.includes('--help')) return printed(JOBS_USAGE);
+      return jobsCommand(rest);
+    case 'worker':
+      if (rest.includes('--help')) return printed(WORKER_USAGE);
+      return workerCommand(rest);
     default:
       return usageError(`unknown command: ${command}`);
   }

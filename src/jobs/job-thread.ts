@@ -58,7 +58,9 @@ export interface JobThreadHandlers {
 }
 
 export function startJobThread(data: JobThreadData, handlers: JobThreadHandlers): JobThread {
-  const worker = new Worker(new URL('./thread.js', import.meta.url), { workerData: data });
+  // The host's flags pass on to the thread, except --input-type (a host run with `node -e` would fail it).
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  const worker = new Worker(new URL('./thread.js', import.meta.url), { workerData: data, execArgv });
   let outcome: JobOutcome | undefined;
   const done = new Promise<JobOutcome>((resolve) => {
     worker.on('message', (message: JobThreadMessage) => {

@@ -6,6 +6,7 @@
  * `normnet train --config` validates it, at submit) and a run directory `dir/<id>` that holds what
  * `normnet train` writes; a job resumed after a crash ends with the same weights, bit for bit.
  */
+import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolveConfig } from '../train/config.js';
 import type { Engine } from './engine.js';
@@ -38,13 +39,15 @@ export interface SubmitOptions {
   name?: string;
 }
 
-export class JobQueue {
+/** Emits 'status' (job) whenever a job this queue follows or runs changes state. */
+export class JobQueue extends EventEmitter {
   readonly dir: string;
   private readonly engine: Engine;
   private readonly jobs = new Map<string, Job>();
   private closed = false;
 
   constructor(options: JobQueueOptions = {}) {
+    super();
     if (typeof options !== 'object' || options === null) throw new TypeError('JobQueue: options must be an object');
     const { dir = 'runs', concurrency = 1, pollMs = 250, checkpointSeconds = 60 } = options;
     if (typeof dir !== 'string' || dir === '') throw new TypeError(`JobQueue: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
@@ -55,7 +58,8 @@ export class JobQueue {
     this.dir = dir;
     const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / concurrency));
     const events = {
-      record: (record: JobRecord) => this.jobs.get(record.id)?.update(record),
+      // The queue that runs a job hears of it first here: it gets a handle too, for the 'status' event.
+      record: (record: JobRecord) => (this.jobs.get(record.id) ?? this.handle(record)).update(record),
       progress: (id: string, progress: Parameters<Job['setProgress']>[0]) => this.jobs.get(id)?.setProgress(progress),
     };
     if (options.redis !== undefined) {
@@ -106,6 +110,7 @@ export class JobQueue {
 
   private handle(record: JobRecord): Job {
     const job = new Job(record, this.engine.runDir(record.id), { cancel: (id) => this.engine.cancel(id) });
+    job.on('status', () => this.emit('status', job));
     this.jobs.set(record.id, job);
     this.engine.watch(record.id);
     return job;
