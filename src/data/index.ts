@@ -1,4 +1,4 @@
-/** Data: the idx reader, MNIST and Fashion-MNIST, user arrays, batching and shuffling. */
+/** Data: the idx reader, MNIST and Fashion-MNIST, user arrays and data files (CSV, .npy, idx), scaling, batching and shuffling. */
 export { readIdx, decodeIdx, encodeIdx, IdxError, type IdxArray } from './idx.js';
 export {
   Dataset, BatchBuffers, type Batch, type BatchOptions, type BatchesOptions, type DatasetInit, type Layout,
@@ -9,3 +9,8 @@ export { readIdxDataset, findIdxFile, MNIST_FILES, type IdxPair } from './idx-da
 export { loadMnist, mnistDataDir, MNIST_CLASS_NAMES, type MnistOptions, type TrainTest } from './mnist.js';
 export { loadFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASS_NAMES, type FashionMnistOptions } from './fashion.js';
 export { fromArrays, split, type ArraysInit, type SplitOptions } from './user.js';
+export { DataFileError } from './data-file-error.js';
+export { readCsvDataset, type CsvDataset, type CsvOptions } from './csv.js';
+export { readNpy, decodeNpy, encodeNpy, type NpyArray, type NpyData, type NpyDtype } from './npy.js';
+export { fitScaling, applyScaling, SCALE_MODES, type ScaleMode, type ScalingStats } from './scaling.js';
+export { loadDataFiles, type DataFilesOptions, type DataFiles } from './data-files.js';
