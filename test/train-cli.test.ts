@@ -105,6 +105,51 @@ describe('normnet eval', () => {
   });
 });
 
+describe('normnet train --data (the user\'s own files)', () => {
+  /** Three classes of 4 features around distinct centres, far off unit scale (so scaling matters), as CSV. */
+  function writeCsv(name: string, n: number, seed: number): string {
+    let state = seed;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rows = ['f1,f2,label,f3,f4'];
+    for (let i = 0; i < n; i++) {
+      const label = i % 3;
+      const f = [0, 1, 2, 3].map((j) => 1000 + 50 * ((label + j) % 3) + 20 * (rand() - 0.5));
+      rows.push(`${f[0]},${f[1]},${label},${f[2]},${f[3]}`);
+    }
+    writeFileSync(out(name), `${rows.join('\n')}\n`);
+    return out(name);
+  }
+
+  it('trains on CSV files with standard scaling, keeps the statistics in the checkpoint, and evaluates and resumes with them', () => {
+    const train = writeCsv('train.csv', 600, 1);
+    const test = writeCsv('test.csv', 150, 2);
+    const args = ['--data', train, '--test-data', test, '--scale', 'standard', '--hidden', '16', '--batch-size', '30', '--backend', backend, '--schedule', 'constant', '--json'];
+    const run = normnet(['train', ...args, '--epochs', '4', '--out', out('csv')]);
+    expect(run.status, run.stderr).toBe(0);
+    const epochs = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(epochs.at(-1).testAccuracy).toBeGreaterThan(0.95);
+    const saved = JSON.parse(readFileSync(join(out('csv'), 'checkpoint', 'trainer.json'), 'utf8'));
+    expect(saved.scaling.scale).toBe('standard');
+    expect(saved.scaling.offset).toHaveLength(4);
+    expect(saved.scaling.offset[0]).toBeGreaterThan(1000); // the training set's means, in the file's units
+    const evaluated = JSON.parse(normnet(['eval', out('csv'), '--json']).stdout);
+    expect(evaluated.testAccuracy).toBe(epochs.at(-1).testAccuracy);
+    expect(normnet(['train', ...args, '--epochs', '2', '--out', out('csv-split')]).status).toBe(0);
+    expect(normnet(['train', '--resume', out('csv-split'), '--epochs', '4', '--json']).status).toBe(0);
+    const weights = (dir: string) => readFileSync(join(dir, 'checkpoint', 'model.safetensors'));
+    expect(weights(out('csv-split')).equals(weights(out('csv')))).toBe(true);
+  });
+
+  it('refuses a bad file before training, naming the file, line and column', () => {
+    const bad = out('bad.csv');
+    writeFileSync(bad, 'a,b,label\n1,2,0\n3,x,1\n');
+    const run = normnet(['train', '--data', bad, '--out', out('bad-run')]);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(`normnet: ${bad}: line 3, column "b": "x" is not a number`);
+    expect(existsSync(join(out('bad-run'), 'metrics.jsonl'))).toBe(false);
+  });
+});
+
 describe('misuse: exit non-zero with one line, leaving files as they were', () => {
   const oneLine = (run: { status: number | null; stdout: string; stderr: string }, status: number, message: RegExp) => {
     expect(run.status).toBe(status);

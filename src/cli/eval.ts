@@ -4,7 +4,7 @@
  */
 import { readCheckpoint } from '../train/checkpoint.js';
 import { validateConfig, type RunConfig } from '../train/config.js';
-import { buildModel, loadData, trainingData } from '../train/run.js';
+import { buildModel, loadRunData, trainingData } from '../train/run.js';
 import { evaluate } from '../train/trainer.js';
 import { parseFlags, UsageError } from './options.js';
 
@@ -21,17 +21,18 @@ export async function evalCommand(args: string[]): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   const config = validateConfig(checkpoint.config, `${checkpoint.dir}/trainer.json`) as unknown as RunConfig;
-  const { test } = loadData({ dataset: config.dataset, dataDir: config.dataDir });
+  const { test } = loadRunData({ ...config, trainLimit: undefined }, checkpoint.scaling);
+  if (!test) throw new UsageError(`${checkpoint.dir}: the run trained on ${config.data} without test data (--test-data), so there is nothing to evaluate`);
   const { model, layout } = buildModel(config, test.sampleShape, test.classes);
   model.loadStateDict(checkpoint.model);
   const result = await evaluate(model, trainingData(test, layout, model.backend));
   const C = test.classes;
   const matrix = Array.from({ length: C }, (_, r) => Array.from(result.confusion.subarray(r * C, (r + 1) * C)));
   if (json) {
-    console.log(JSON.stringify({ checkpoint: checkpoint.dir, dataset: config.dataset, testLoss: result.loss, testAccuracy: result.accuracy, confusion: matrix }));
+    console.log(JSON.stringify({ checkpoint: checkpoint.dir, dataset: config.testData ?? config.dataset, testLoss: result.loss, testAccuracy: result.accuracy, confusion: matrix }));
     return 0;
   }
-  console.log(`${checkpoint.dir}: ${config.dataset} test set, ${test.length} images`);
+  console.log(`${checkpoint.dir}: ${config.testData ?? `${config.dataset} test set`}, ${test.length} samples`);
   console.log(`test loss ${result.loss.toFixed(4)}, test accuracy ${(100 * result.accuracy).toFixed(2)}%`);
   console.log('confusion matrix (rows: true class, columns: predicted):');
   const names = test.classNames ?? matrix.map((_, i) => String(i));

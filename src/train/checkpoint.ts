@@ -1,13 +1,14 @@
 /**
  * Checkpoints: a directory `checkpoint/` inside a run's output directory holding `model.safetensors` (the
  * state dict, loadable by PyTorch) and `trainer.json` (the trainer's state: position, generators, optimizer
- * state, history; plus the run's configuration). Written atomically as a pair: the new checkpoint is written
+ * state, history; plus the run's configuration and the feature scaling of the user's data). Written atomically as a pair: the new checkpoint is written
  * complete into `checkpoint.tmp/`, the previous one is moved to `checkpoint.old/`, the new one into place,
  * and only then is the old one removed. A crash at any moment leaves a complete checkpoint or the previous one.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeFileAtomic, writeSafetensors, type StateDict } from '../io/safetensors.js';
+import type { ScalingStats } from '../data/scaling.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { TrainerState } from './trainer.js';
 
@@ -16,18 +17,20 @@ export interface Checkpoint {
   config: Record<string, unknown>;
   trainer: TrainerState;
   model: StateDict;
+  /** The feature scaling of the user's data the run trained on (absent or null: none). */
+  scaling?: ScalingStats | null;
 }
 
 const FORMAT = 'normnet-checkpoint-1';
 
-export function writeCheckpoint(outDir: string, model: Sequential, trainer: TrainerState, config: Record<string, unknown>): string {
+export function writeCheckpoint(outDir: string, model: Sequential, trainer: TrainerState, config: Record<string, unknown>, scaling: ScalingStats | null = null): string {
   const final = join(outDir, 'checkpoint');
   const temp = join(outDir, 'checkpoint.tmp');
   const old = join(outDir, 'checkpoint.old');
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp, { recursive: true });
   writeSafetensors(join(temp, 'model.safetensors'), model.stateDict(), { format: FORMAT });
-  writeFileAtomic(join(temp, 'trainer.json'), `${JSON.stringify({ format: FORMAT, config, trainer }, null, 1)}\n`);
+  writeFileAtomic(join(temp, 'trainer.json'), `${JSON.stringify({ format: FORMAT, config, trainer, scaling }, null, 1)}\n`);
   if (existsSync(final)) {
     rmSync(old, { recursive: true, force: true });
     renameSync(final, old);
@@ -47,7 +50,7 @@ export function readCheckpoint(path: string): Checkpoint {
   const dir = candidates.find((d) => existsSync(join(d, 'trainer.json')) && existsSync(join(d, 'model.safetensors')));
   if (!dir) throw new Error(`${path}: no checkpoint here (expected model.safetensors and trainer.json, in it or in its checkpoint/ directory)`);
   const file = join(dir, 'trainer.json');
-  let parsed: { format?: unknown; config?: unknown; trainer?: unknown };
+  let parsed: { format?: unknown; config?: unknown; trainer?: unknown; scaling?: unknown };
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
@@ -56,7 +59,17 @@ export function readCheckpoint(path: string): Checkpoint {
   if (parsed.format !== FORMAT || typeof parsed.config !== 'object' || !isTrainerState(parsed.trainer)) {
     throw new Error(`${file}: corrupt checkpoint: not a ${FORMAT} trainer state`);
   }
-  return { dir, config: parsed.config as Record<string, unknown>, trainer: parsed.trainer, model: readSafetensors(join(dir, 'model.safetensors')).tensors };
+  if (parsed.scaling !== undefined && parsed.scaling !== null && !isScaling(parsed.scaling)) throw new Error(`${file}: corrupt checkpoint: bad scaling statistics`);
+  return {
+    dir, config: parsed.config as Record<string, unknown>, trainer: parsed.trainer, model: readSafetensors(join(dir, 'model.safetensors')).tensors,
+    scaling: (parsed.scaling as ScalingStats | null | undefined) ?? null,
+  };
+}
+
+function isScaling(value: unknown): value is ScalingStats {
+  const s = value as ScalingStats;
+  const numbers = (a: unknown) => Array.isArray(a) && a.every((v) => typeof v === 'number');
+  return typeof s === 'object' && (s.scale === 'minmax' || s.scale === 'standard') && numbers(s.offset) && numbers(s.factor) && s.offset.length === s.factor.length;
 }
 
 function isTrainerState(value: unknown): value is TrainerState {

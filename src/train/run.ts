@@ -4,9 +4,11 @@
  * checkpoint every epoch, resumable bit for bit). `normnet train`, `normnet eval`, the experiments, the job
  * queue and its workers all start runs here, so they build and train the same thing from the same config.
  */
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import { loadDataFiles } from '../data/data-files.js';
+import type { ScalingStats } from '../data/scaling.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import type { Backend } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
@@ -25,7 +27,9 @@ export interface Run {
   model: Sequential;
   optimizer: StepOptimizer;
   train: TrainingData;
-  test: TrainingData;
+  test?: TrainingData;
+  /** The user data's feature scaling, kept in the checkpoint so a resumed run and `normnet eval` scale alike. */
+  scaling: ScalingStats | null;
   /** One line: the model and optimizer, for logs. */
   describe: string;
 }
@@ -34,10 +38,13 @@ export interface Run {
 export function loadData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'trainLimit'>): { train: Dataset; test: Dataset } {
   const options = config.dataDir !== undefined ? { dir: config.dataDir } : {};
   const data = config.dataset === 'mnist' ? loadMnist(options) : loadFashionMnist(options);
-  const train = config.trainLimit !== undefined && config.trainLimit < data.train.length
-    ? data.train.subset(Int32Array.from({ length: config.trainLimit }, (_, i) => i), `${data.train.name} (first ${config.trainLimit})`)
-    : data.train;
-  return { train, test: data.test };
+  return { train: firstN(data.train, config.trainLimit), test: data.test };
+}
+
+/** The first `limit` samples of `dataset` (all of them without a limit). */
+function firstN(dataset: Dataset, limit: number | undefined): Dataset {
+  if (limit === undefined || limit >= dataset.length) return dataset;
+  return dataset.subset(Int32Array.from({ length: limit }, (_, i) => i), `${dataset.name} (first ${limit})`);
 }
 
 /** A dataset as training reads it, batches laid out for the model's first layer (gathered by `backend`'s kernel). */
@@ -85,15 +92,38 @@ export function buildOptimizer(config: RunConfig, model: Sequential): StepOptimi
   }
 }
 
-export function buildRun(config: RunConfig): Run {
-  const { train, test } = loadData(config);
-  const { model, layout } = buildModel(config, train.sampleShape, train.classes);
+export interface RunData {
+  train: Dataset;
+  /** Absent when the user's data comes without test data. */
+  test?: Dataset;
+  /** The feature scaling of the user's data (fitted on its training set), or null. */
+  scaling: ScalingStats | null;
+}
+
+/**
+ * A run's data: the user's files when `data` is set (scaled by `scaling` when given, e.g. from a checkpoint,
+ * else by statistics fitted on the training file), otherwise the built-in dataset; then the `trainLimit` cut.
+ */
+export function loadRunData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'trainLimit' | 'data' | 'testData' | 'label' | 'scale'>, scaling?: ScalingStats | null): RunData {
+  if (config.data === undefined) return { ...loadData(config), scaling: null };
+  const files = loadDataFiles({ data: config.data, testData: config.testData, label: config.label, scale: config.scale, scaling });
+  return { train: firstN(files.train, config.trainLimit), test: files.test, scaling: files.scaling };
+}
+
+/**
+ * The run a config describes, its data loaded; `scaling` (from a checkpoint) scales the user's data as the run
+ * being continued did.
+ */
+export function buildRun(config: RunConfig, scaling?: ScalingStats | null): Run {
+  const data = loadRunData(config, scaling);
+  const { model, layout } = buildModel(config, data.train.sampleShape, data.train.classes);
   const optimizer = buildOptimizer(config, model);
   const name = config.layers ? 'custom model' : config.model === 'cnn' ? 'CNN' : `MLP ${[...config.hidden].join('-')}`;
   return {
     model, optimizer,
-    train: trainingData(train, layout, model.backend),
-    test: trainingData(test, layout, model.backend),
+    train: trainingData(data.train, layout, model.backend),
+    test: data.test && trainingData(data.test, layout, model.backend),
+    scaling: data.scaling,
     describe: `${name}${config.batchnorm && !config.layers ? ' with BatchNorm' : ''}, ${config.optimizer}`,
   };
 }
@@ -123,8 +153,9 @@ export interface RunResult {
  * running the same epochs again (a job delivered twice, a crash between the two writes) never duplicates a line.
  */
 export async function executeRun(config: RunConfig, outDir: string, options: ExecuteOptions = {}): Promise<RunResult> {
-  const run = buildRun(config);
   const { resume } = options;
+  const run = buildRun(config, resume?.scaling);
+  mkdirSync(outDir, { recursive: true });
   if (resume) run.model.loadStateDict(resume.model as never);
   const saved = { ...config, out: outDir };
   const metrics = join(outDir, 'metrics.jsonl');
@@ -132,7 +163,7 @@ export async function executeRun(config: RunConfig, outDir: string, options: Exe
   options.onStart?.(run);
   let lastCheckpoint = performance.now();
   const checkpoint = () => {
-    writeCheckpoint(outDir, run.model, trainer.state(), saved);
+    writeCheckpoint(outDir, run.model, trainer.state(), saved, run.scaling);
     lastCheckpoint = performance.now();
   };
   const every = options.checkpointSeconds;
