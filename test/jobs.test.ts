@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, JobError, JobQueue, nativeAvailable, type Job, type JobProgress } from '../dist/index.js';
+import { ConfigError, JobError, JobQueue, nativeAvailable, runExperiment, type Job, type JobProgress } from '../dist/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'normnet-jobs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -242,6 +242,24 @@ describe('JobQueue (embedded)', () => {
       const p99 = late[Math.floor(0.99 * (late.length - 1))];
       expect(late.length).toBeGreaterThan(100);
       expect(p99).toBeLessThan(10);
+    } finally {
+      await queue.close();
+    }
+  });
+});
+
+describe('experiments as jobs', () => {
+  it('runExperiment over a queue gives the numbers of --jobs 1', async () => {
+    const options = { scales: 2, trainLimit: 300, epochs: 2, batchSize: 50, hidden: [20, 20], backend };
+    const queue = new JobQueue({ dir: newDir(), concurrency: 2 });
+    try {
+      const queued = await runExperiment('weight-scale', options, { queue });
+      const local = await runExperiment('weight-scale', options, { jobs: 1 });
+      const withoutSeconds = (results: unknown[]) => results.map((r) => ({ ...(r as object), seconds: 0 }));
+      expect(withoutSeconds(queued.results)).toEqual(withoutSeconds(local.results));
+      const jobs = await queue.list();
+      expect(jobs).toHaveLength(local.results.length);
+      expect(jobs.every((j) => j.status === 'completed' && j.experiment?.name === 'weight-scale')).toBe(true);
     } finally {
       await queue.close();
     }

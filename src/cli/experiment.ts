@@ -4,6 +4,7 @@
  * --out. Misuse (no or unknown name, unknown option, bad value) exits 2 with one line.
  */
 import { join, resolve } from 'node:path';
+import { JobQueue } from '../jobs/queue.js';
 import { configure } from '../kernels/backend.js';
 import { EXPERIMENT_NAMES, EXPERIMENTS, runExperiment } from '../experiments/index.js';
 import { trainOption, type OptionSpec } from '../train/config.js';
@@ -30,6 +31,10 @@ ${EXPERIMENT_NAMES.map((name) => `  ${name.padEnd(14)} ${EXPERIMENTS[name].title
 
 Options of every experiment:
 ${optionsHelp(COMMON_OPTIONS, { jobs: 1, seed: 1, backend: 'native' })}
+
+Queue options (run the configurations as jobs, e.g. over several machines' normnet worker --redis):
+  --redis URL        the BullMQ queue on this Redis (redis://host:port)
+  --dir DIR          the queue's directory (default runs)
 
 normnet experiment NAME --help lists the experiment's own options.`;
 
@@ -63,16 +68,25 @@ export async function experimentCommand(args: string[]): Promise<number> {
     return 0;
   }
   const experiment = EXPERIMENTS[name];
-  const { options } = parseFlags(rest, [], [], [...experiment.options, ...COMMON_OPTIONS]);
+  const { options, values } = parseFlags(rest, [], ['--redis', '--dir'], [...experiment.options, ...COMMON_OPTIONS]);
+  const redis = values['--redis'];
+  if (redis === undefined && values['--dir'] !== undefined) throw new UsageError('--dir goes with --redis (the queue whose workers run the configurations)');
+  if (redis !== undefined && !/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis must be a URL such as redis://127.0.0.1:6379, got ${redis}`);
   const { jobs = 1, threads, out, ...settings } = options as { jobs?: number; threads?: number; out?: string } & Record<string, unknown>;
   const outDir = resolve(out ?? join('runs', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   ensureWritable(outDir);
   if (threads !== undefined && settings.backend !== 'ts') configure({ threads });
-  console.log(`normnet: experiment ${name}, output in ${outDir}`);
-  const run = await runExperiment(name, settings, {
-    jobs, out: outDir, command: `normnet experiment ${args.join(' ')}`,
-    onProgress: (done, total, line) => console.log(`[${done}/${total}] ${line}`),
-  });
+  console.log(`normnet: experiment ${name}, output in ${outDir}${redis ? `, configurations queued on ${redis}` : ''}`);
+  const queue = redis === undefined ? undefined : new JobQueue({ redis, dir: values['--dir'] ?? 'runs' });
+  let run;
+  try {
+    run = await runExperiment(name, settings, {
+      jobs, queue, out: outDir, command: `normnet experiment ${args.join(' ')}`,
+      onProgress: (done, total, line) => console.log(`[${done}/${total}] ${line}`),
+    });
+  } finally {
+    await queue?.close();
+  }
   console.log(`wrote ${run.report} with ${run.charts.map((c) => `${c.name}.svg/.png`).join(', ')}, data.json and data.csv (${run.seconds.toFixed(1)} s)`);
   return 0;
 }

@@ -129,7 +129,8 @@ export async function jobsCommand(args: string[]): Promise<number> {
     const rows = jobs.map((job) => {
       const last = job.history.at(-1);
       const epoch = job.status === 'running' && job.progress ? job.progress.epoch : job.history.length;
-      return [job.id, job.name ?? '', job.status, `${epoch}/${job.config.epochs}`, last?.testAccuracy === undefined ? '' : `${(100 * last.testAccuracy).toFixed(2)}%`, age(job.submittedAt)];
+      // An experiment's configuration has no epochs of its own to count.
+      return [job.id, job.name ?? '', job.status, job.experiment ? '-' : `${epoch}/${job.config.epochs}`, last?.testAccuracy === undefined ? '' : `${(100 * last.testAccuracy).toFixed(2)}%`, age(job.submittedAt)];
     });
     console.log(table(['id', 'name', 'status', 'epoch', 'accuracy', 'age'], rows));
     return 0;

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { JobQueue } from '../jobs/queue.js';
 import { machineInfo } from '../report/machine.js';
 import { writeReport } from '../report/report.js';
 import { writeChart, type ChartFiles } from '../plot/render.js';
@@ -18,6 +19,8 @@ export type { Experiment, ExperimentSummary, CommonOptions } from './experiment.
 export interface RunExperimentOptions {
   /** Worker threads to run configurations on (default 1: all in this thread). Results do not depend on it. */
   jobs?: number;
+  /** Run the configurations as jobs of this queue instead (with Redis: over every machine's workers); same results. */
+  queue?: JobQueue;
   /** A directory for data.json, data.csv, the charts and report.html; nothing is written without it. */
   out?: string;
   /** Called as each configuration finishes, with a one-line description. */
@@ -49,7 +52,7 @@ export async function runExperiment(name: string, options: Record<string, unknow
   const list = experiment.jobs(settings);
   let done = 0;
   const results = await runJobs(name, list, {
-    workers: jobs,
+    workers: jobs, queue: run.queue,
     onDone: (index, result) => run.onProgress?.(++done, list.length, experiment.describeJob(list[index], result)),
   });
   const summary = experiment.summarize(settings, results);

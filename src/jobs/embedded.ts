@@ -152,7 +152,7 @@ export class EmbeddedEngine implements Engine {
     const job: Running = {
       record, lastWrite: performance.now(),
       thread: startJobThread({
-        config: record.config, dir: this.runDir(record.id), threads: this.options.threads,
+        config: record.config, experiment: record.experiment, dir: this.runDir(record.id), threads: this.options.threads,
         checkpointSeconds: this.options.checkpointSeconds, progressMs: 200,
       }, {
         resumed: (history) => {
@@ -167,7 +167,7 @@ export class EmbeddedEngine implements Engine {
     void job.thread.done.then((outcome) => {
       this.running.delete(record.id);
       const base = { ...job.record, progress: undefined, finishedAt: Date.now() };
-      if (outcome.type === 'completed') this.finish({ ...base, status: 'completed', history: outcome.history });
+      if (outcome.type === 'completed') this.finish({ ...base, status: 'completed', history: outcome.history, result: outcome.result });
       else if (outcome.type === 'failed') this.finish({ ...base, status: 'failed', error: outcome.error });
       else if (job.stopping === 'cancel') this.finish({ ...base, status: 'cancelled' });
       else this.finish({ ...job.record, status: 'queued' });

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RunConfig } from '../train/config.js';
 import type { EpochRecord } from '../train/trainer.js';
+import type { ExperimentTask } from './store.js';
 
 /** A batch's progress, as a job reports it. */
 export interface JobProgress {
@@ -20,6 +21,8 @@ export interface JobProgress {
 
 export interface JobThreadData {
   config: RunConfig;
+  /** Runs this experiment configuration instead of training `config`. */
+  experiment?: ExperimentTask;
   /** The run directory: metrics.jsonl, checkpoint/, report.html. */
   dir: string;
   /** The native pool's size, unless the config sets `threads`. */
@@ -34,12 +37,12 @@ export type JobThreadMessage =
   | { type: 'resumed'; history: EpochRecord[] }
   | { type: 'progress'; progress: JobProgress }
   | { type: 'epoch'; record: EpochRecord }
-  | { type: 'completed'; history: EpochRecord[] }
+  | { type: 'completed'; history: EpochRecord[]; result?: unknown }
   | { type: 'stopped' }
   | { type: 'failed'; error: string };
 
 export type JobOutcome =
-  | { type: 'completed'; history: EpochRecord[] }
+  | { type: 'completed'; history: EpochRecord[]; result?: unknown }
   | { type: 'stopped' }
   | { type: 'failed'; error: string };
 

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { RunConfig } from '../train/config.js';
 import type { EpochRecord } from '../train/trainer.js';
 import type { JobProgress } from './job-thread.js';
-import { isTerminal, type JobRecord, type JobStatus } from './store.js';
+import { isTerminal, type ExperimentTask, type JobRecord, type JobStatus } from './store.js';
 
 export interface JobResult {
   id: string;
@@ -18,6 +18,8 @@ export interface JobResult {
   testAccuracy?: number;
   /** The run directory: metrics.jsonl, checkpoint/, report.html. */
   dir: string;
+  /** An experiment job's result. */
+  result?: unknown;
 }
 
 export class JobError extends Error {
@@ -36,7 +38,9 @@ export class Job extends EventEmitter {
   readonly name?: string;
   readonly priority: number;
   readonly config: RunConfig;
+  readonly experiment?: ExperimentTask;
   readonly submittedAt: number;
+  result?: unknown;
   status: JobStatus;
   history: EpochRecord[] = [];
   progress?: JobProgress;
@@ -51,6 +55,7 @@ export class Job extends EventEmitter {
     this.name = record.name;
     this.priority = record.priority;
     this.config = record.config;
+    this.experiment = record.experiment;
     this.submittedAt = record.submittedAt;
     this.status = record.status;
     this.update(record);
@@ -63,11 +68,11 @@ export class Job extends EventEmitter {
       this.emit('epoch', epoch);
     }
     if (record.progress && !sameProgress(record.progress, this.progress)) this.setProgress(record.progress);
-    Object.assign(this, { startedAt: record.startedAt, finishedAt: record.finishedAt, attempts: record.attempts, error: record.error });
+    Object.assign(this, { startedAt: record.startedAt, finishedAt: record.finishedAt, attempts: record.attempts, error: record.error, result: record.result });
     if (record.status !== this.status) {
       this.status = record.status;
       this.emit('status', this.status);
-      if (this.status === 'completed') this.emit('completed', this.result());
+      if (this.status === 'completed') this.emit('completed', this.outcome());
       else if (this.status === 'failed') this.emit('failed', this.error ?? 'failed');
       else if (this.status === 'cancelled') this.emit('cancelled');
     }
@@ -85,7 +90,7 @@ export class Job extends EventEmitter {
       const settle = () => {
         if (!isTerminal(this.status)) return false;
         this.off('status', settle);
-        if (this.status === 'completed') resolve(this.result());
+        if (this.status === 'completed') resolve(this.outcome());
         else reject(new JobError(`job ${this.id} ${this.status}${this.error ? `: ${this.error}` : ''}`, this.id, this.status));
         return true;
       };
@@ -102,13 +107,13 @@ export class Job extends EventEmitter {
     return this.control.cancel(this.id);
   }
 
-  private result(): JobResult {
-    return { id: this.id, history: [...this.history], testAccuracy: this.history.at(-1)?.testAccuracy, dir: this.dir };
+  private outcome(): JobResult {
+    return { id: this.id, history: [...this.history], testAccuracy: this.history.at(-1)?.testAccuracy, dir: this.dir, result: this.result };
   }
 
   toJSON() {
-    const { id, name, priority, config, status, history, progress, submittedAt, startedAt, finishedAt, attempts, error, dir } = this;
-    return { id, name, priority, config, status, history, progress, submittedAt, startedAt, finishedAt, attempts, error, dir };
+    const { id, name, priority, config, experiment, status, history, progress, submittedAt, startedAt, finishedAt, attempts, error, result, dir } = this;
+    return { id, name, priority, config, experiment, status, history, progress, submittedAt, startedAt, finishedAt, attempts, error, result, dir };
   }
 }
 

@@ -8,11 +8,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { resolveConfig } from '../train/config.js';
+import { resolveConfig, type RunConfig } from '../train/config.js';
 import type { Engine } from './engine.js';
 import { EmbeddedEngine } from './embedded.js';
+import { RedisEngine } from './redis.js';
 import { Job } from './job.js';
-import { newJobId, JOB_STATUSES, type JobRecord, type JobStatus } from './store.js';
+import { newJobId, JOB_STATUSES, type ExperimentTask, type JobRecord, type JobStatus } from './store.js';
 
 export interface JobQueueOptions {
   /** Where jobs and their run directories live (default 'runs'). */
@@ -31,6 +32,13 @@ export interface JobQueueOptions {
   pollMs?: number;
   /** Also checkpoint mid-epoch after this many seconds of training (default 60), so a crash loses at most that. */
   checkpointSeconds?: number;
+  /**
+   * BullMQ: how long a worker's lock on a running job lasts, in ms (default 30000, renewed every half of it); a
+   * killed worker's job moves to another after about this plus `stalledInterval`.
+   */
+  lockDuration?: number;
+  /** BullMQ: how often workers look for jobs whose lock expired, in ms (default 15000). */
+  stalledInterval?: number;
 }
 
 export interface SubmitOptions {
@@ -58,12 +66,18 @@ export class JobQueue extends EventEmitter {
     this.dir = dir;
     const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / concurrency));
     const events = {
-      // The queue that runs a job hears of it first here: it gets a handle too, for the 'status' event.
-      record: (record: JobRecord) => (this.jobs.get(record.id) ?? this.handle(record)).update(record),
+      record: (record: JobRecord) => {
+        const known = this.jobs.get(record.id);
+        if (known) known.update(record);
+        // A job submitted elsewhere that this queue now runs: a handle for it, already in its state.
+        else this.emit('status', this.handle(record));
+      },
       progress: (id: string, progress: Parameters<Job['setProgress']>[0]) => this.jobs.get(id)?.setProgress(progress),
     };
     if (options.redis !== undefined) {
-      throw new Error('JobQueue: redis is not available yet');
+      const { redis, queueName = 'normnet', lockDuration, stalledInterval } = options;
+      this.engine = new RedisEngine({ redis, queueName, dir, concurrency, threads, work: options.work ?? false, checkpointSeconds, lockDuration, stalledInterval }, events);
+      return;
     }
     this.engine = new EmbeddedEngine({ dir, concurrency, threads, work: options.work ?? true, pollMs, checkpointSeconds }, events);
   }
@@ -75,11 +89,28 @@ export class JobQueue extends EventEmitter {
   async submit(config: unknown, options: SubmitOptions = {}): Promise<Job> {
     this.checkOpen();
     const resolved = resolveConfig(config, 'config');
+    return this.enqueue(resolved, undefined, options);
+  }
+
+  /**
+   * Queues one configuration of a registered experiment (`EXPERIMENTS[name].run(job)` in a job thread); the
+   * result is the Job's `result`. runExperiment's `queue` option submits its configurations this way.
+   */
+  async submitExperimentJob(name: string, job: unknown, options: SubmitOptions = {}): Promise<Job> {
+    this.checkOpen();
+    if (typeof name !== 'string' || name === '') throw new TypeError(`submitExperimentJob: name must be an experiment's name, got ${JSON.stringify(name)}`);
+    return this.enqueue(resolveConfig({}, 'config'), { name, job }, options);
+  }
+
+  private async enqueue(config: RunConfig, experiment: ExperimentTask | undefined, options: SubmitOptions): Promise<Job> {
     const { priority = 0, name } = options;
     if (!Number.isInteger(priority) || priority < 0 || priority > 2 ** 21) throw new RangeError(`submit: priority must be an integer in [0, 2^21], got ${priority}`);
     if (name !== undefined && typeof name !== 'string') throw new TypeError(`submit: name must be a string, got ${typeof name}`);
     const id = newJobId();
-    const record: JobRecord = { id, name, priority, config: { ...resolved, out: this.engine.runDir(id) }, status: 'queued', submittedAt: Date.now(), attempts: 0, history: [] };
+    const record: JobRecord = {
+      id, name, priority, config: { ...config, out: this.engine.runDir(id) }, ...(experiment ? { experiment } : {}),
+      status: 'queued', submittedAt: Date.now(), attempts: 0, history: [],
+    };
     const job = this.handle(record);
     await this.engine.submit(record);
     return job;

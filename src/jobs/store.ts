@@ -19,7 +19,12 @@ export interface JobRecord {
   name?: string;
   /** As BullMQ's: 0 (the default) first, then 1, 2, ... (lower runs sooner); ties in submission order. */
   priority: number;
+  /** The run config it trains (an experiment job: the experiment's defaults, for display only). */
   config: RunConfig;
+  /** Set for one configuration of an experiment (what `normnet experiment --redis` queues) instead of a train run. */
+  experiment?: ExperimentTask;
+  /** An experiment job's result. */
+  result?: unknown;
   status: JobStatus;
   /** ms since the epoch. */
   submittedAt: number;
@@ -31,6 +36,12 @@ export interface JobRecord {
   history: EpochRecord[];
   progress?: JobProgress;
   error?: string;
+}
+
+/** One configuration of a registered experiment: `EXPERIMENTS[name].run(job)`, run in the job's thread. */
+export interface ExperimentTask {
+  name: string;
+  job: unknown;
 }
 
 export const isTerminal = (status: JobStatus) => status === 'completed' || status === 'failed' || status === 'cancelled';

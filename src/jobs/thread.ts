@@ -1,16 +1,16 @@
 /**
  * A job's worker thread: trains one run config into its run directory through executeRun (resuming from the
- * checkpoint there when there is one), and reports to the thread that started it (job-thread.ts) by
+ * checkpoint there when there is one), or runs one configuration of an experiment, and reports to the thread that started it (job-thread.ts) by
  * messages: progress (throttled), each epoch, and the outcome. A `stop` message ends training at the next
  * batch boundary, with a checkpoint. The thread loads normnet and its addon itself and frees them when it exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { configure } from '../kernels/backend.js';
+import { configure, nativeAvailable } from '../kernels/backend.js';
 import { writeRunReport } from '../report/run-report.js';
 import { executeRun, existingCheckpoint } from '../train/run.js';
 import type { JobThreadData, JobThreadMessage } from './job-thread.js';
 
-const { config, dir, threads, checkpointSeconds, progressMs } = workerData as JobThreadData;
+const { config, experiment, dir, threads, checkpointSeconds, progressMs } = workerData as JobThreadData;
 const post = (message: JobThreadMessage) => parentPort!.postMessage(message);
 const controller = new AbortController();
 const onMessage = (message: { type: string }) => {
@@ -19,7 +19,15 @@ const onMessage = (message: { type: string }) => {
 parentPort!.on('message', onMessage);
 
 async function main(): Promise<void> {
-  if (config.backend !== 'ts') configure({ threads: config.threads ?? threads });
+  if (config.backend !== 'ts' && nativeAvailable()) configure({ threads: config.threads ?? threads });
+  if (experiment) {
+    // The one place jobs reach up to the experiments: a registered job kind, imported only where it runs.
+    const { EXPERIMENTS } = await import('../experiments/registry.js');
+    const kind = EXPERIMENTS[experiment.name];
+    if (!kind) throw new RangeError(`unknown experiment ${JSON.stringify(experiment.name)}`);
+    post({ type: 'completed', history: [], result: await kind.run(experiment.job) });
+    return;
+  }
   const resume = existingCheckpoint(dir);
   if (resume) post({ type: 'resumed', history: resume.trainer.history });
   let lastProgress = 0;
