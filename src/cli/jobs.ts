@@ -56,6 +56,27 @@ function queueOptions(values: Record<string, string>): JobQueueOptions {
   return options;
 }
 
+/** How long a command waits for the queue to answer: an unreachable Redis would otherwise be retried forever. */
+const ANSWER_MS = 15_000;
+
+/** `call`, or an Error once `ms` pass without an answer (the command then exits 1, see main.ts). */
+async function answered<T>(call: Promise<T>, values: Record<string, string>, ms = ANSWER_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the queue in ${ms / 1000} s${values['--redis'] ? ` (is Redis running at ${values['--redis']}?)` : ''}`)), ms);
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Closes a one-shot command's queue; a close that hangs on an unreachable Redis is given up after 2 s. */
+async function closed(queue: JobQueue): Promise<void> {
+  await answered(queue.close(), {}, 2000).catch(() => {});
+}
+
 function integer(values: Record<string, string>, flag: string, min: number): number | undefined {
   const raw = values[flag];
   if (raw === undefined) return undefined;
@@ -77,12 +98,12 @@ export async function submitCommand(args: string[]): Promise<number> {
   const wait = switches.has('--wait');
   const queue = new JobQueue({ ...queueOptions(values), work: wait && values['--redis'] === undefined });
   try {
-    const job = await queue.submit(config, { priority: integer(values, '--priority', 0), name: values['--name'] });
+    const job = await answered(queue.submit(config, { priority: integer(values, '--priority', 0), name: values['--name'] }), values);
     console.log(job.id);
     if (!wait) return 0;
     return await follow(job);
   } finally {
-    await queue.close();
+    await closed(queue);
   }
 }
 
@@ -121,7 +142,7 @@ export async function jobsCommand(args: string[]): Promise<number> {
   if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${JOB_STATUSES.join(', ')}, got ${status}`);
   const queue = new JobQueue({ ...queueOptions(values), work: false });
   try {
-    const jobs = await queue.list({ status: status as JobStatus | undefined });
+    const jobs = await answered(queue.list({ status: status as JobStatus | undefined }), values);
     if (switches.has('--json')) {
       console.log(JSON.stringify(jobs));
       return 0;
@@ -135,7 +156,7 @@ export async function jobsCommand(args: string[]): Promise<number> {
     console.log(table(['id', 'name', 'status', 'epoch', 'accuracy', 'age'], rows));
     return 0;
   } finally {
-    await queue.close();
+    await closed(queue);
   }
 }
 
@@ -145,17 +166,17 @@ async function cancelCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(rest, [], ['--dir', '--redis'], []);
   const queue = new JobQueue({ ...queueOptions(values), work: false });
   try {
-    const job = await queue.get(id);
+    const job = await answered(queue.get(id), values);
     if (!job) throw new UsageError(`no job ${id} in ${values['--redis'] ?? values['--dir'] ?? 'runs'}`);
     if (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled') {
       console.log(`job ${id} is already ${job.status}`);
       return 0;
     }
-    await job.cancel();
+    await answered(job.cancel(), values);
     console.log(`job ${id}: cancel requested (it was ${job.status}; a running job stops at its next batch with a checkpoint)`);
     return 0;
   } finally {
-    await queue.close();
+    await closed(queue);
   }
 }
 

@@ -103,6 +103,7 @@ main(process.argv.slice(2)).then(
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const misuse = error instanceof UsageError || error instanceof ConfigError;
     console.error(`normnet: ${message}${misuse ? ' (see normnet --help)' : ''}`);
-    process.exitCode = misuse ? 2 : 1;
+    // Now, not when the event loop empties: a Redis client that cannot connect would keep retrying.
+    process.exit(misuse ? 2 : 1);
   },
 );
