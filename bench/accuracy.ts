@@ -78,13 +78,14 @@ const isTarget = (r: Reference): r is { atLeast: number } => typeof r === 'objec
 async function runRow(row: Row, seed: number, epochs: number, evaluateAt: (epoch: number) => boolean): Promise<SeedRun> {
   const config: RunConfig = { ...DEFAULT_CONFIG, ...row.config, epochs, seed, backend: 'native' };
   const run = buildRun(config);
+  const test = run.test!; // the built-in datasets always have their test set
   const accuracy = new Map<number, number>();
   let seconds = 0;
   await new Trainer(run.model, run.train, {
     epochs, batchSize: config.batchSize, optimizer: run.optimizer, seed, schedule: config.schedule,
     onEpoch: async (record) => {
       seconds += record.seconds;
-      if (evaluateAt(record.epoch)) accuracy.set(record.epoch, 100 * (await evaluate(run.model, run.test)).accuracy);
+      if (evaluateAt(record.epoch)) accuracy.set(record.epoch, 100 * (await evaluate(run.model, test)).accuracy);
     },
   }).run();
   return { accuracy, secondsPerEpoch: seconds / epochs };
