@@ -9,8 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { recordEvents, until } from './support/jobs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobError, JobQueue, nativeAvailable, type Job, type JobProgress } from '../dist/index.js';
+import { JobError, JobQueue, nativeAvailable, type Job } from '../dist/index.js';
 import { redisServerPath, startRedis, type RedisServer } from './support/redis.js';
 
 const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
@@ -19,15 +20,6 @@ const backend = nativeAvailable() || process.env.REQUIRE_NATIVE === '1' ? 'nativ
 const SMALL = { trainLimit: 2000, hidden: [32], epochs: 3, batchSize: 50, backend };
 // Long enough to interrupt: ~1 s an epoch of native training on one thread.
 const LONG = { trainLimit: 30000, hidden: [512, 256], epochs: 4, batchSize: 50, backend, seed: 7 };
-
-/** Resolves once `predicate` holds, polling every 20 ms; rejects after `ms`. */
-async function until(predicate: () => boolean, ms = 60_000, what = 'a condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const weights = (runDir: string) => readFileSync(join(runDir, 'checkpoint', 'model.safetensors'));
@@ -131,12 +123,7 @@ describe.skipIf(!haveRedis && process.env.REQUIRE_REDIS !== '1')('JobQueue (Bull
     try {
       const job = await queue.submit(SMALL, { name: 'small' });
       expect(job.status).toBe('queued');
-      const statuses: string[] = [];
-      const progress: JobProgress[] = [];
-      const epochs: number[] = [];
-      job.on('status', (s) => statuses.push(s));
-      job.on('progress', (p) => progress.push(p));
-      job.on('epoch', (r) => epochs.push(r.epoch));
+      const { statuses, progress, epochs } = recordEvents(job);
       const result = await job.finished();
       expect(statuses).toEqual(['running', 'completed']);
       expect(epochs).toEqual([1, 2, 3]);

@@ -7,8 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordEvents, until } from './support/jobs.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, JobError, JobQueue, nativeAvailable, runExperiment, type Job, type JobProgress } from '../dist/index.js';
+import { ConfigError, JobError, JobQueue, nativeAvailable, runExperiment, type Job } from '../dist/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'normnet-jobs-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -19,15 +20,6 @@ const SMALL = { trainLimit: 2000, hidden: [32], epochs: 2, batchSize: 50, backen
 const LONGER = { trainLimit: 12000, hidden: [128, 64], epochs: 6, batchSize: 50, backend, seed: 7 };
 let dirs = 0;
 const newDir = () => join(work, `q${++dirs}`);
-
-/** Resolves once `predicate` holds, polling every 20 ms; rejects after `ms`. */
-async function until(predicate: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const weights = (runDir: string) => readFileSync(join(runDir, 'checkpoint', 'model.safetensors'));
 
@@ -52,12 +44,7 @@ describe('JobQueue (embedded)', () => {
       const job = await queue.submit(SMALL, { name: 'small' });
       expect(job.status).toBe('queued');
       expect(job.id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
-      const statuses: string[] = [];
-      const progress: JobProgress[] = [];
-      const epochs: number[] = [];
-      job.on('status', (s) => statuses.push(s));
-      job.on('progress', (p) => progress.push(p));
-      job.on('epoch', (r) => epochs.push(r.epoch));
+      const { statuses, progress, epochs } = recordEvents(job);
       const result = await job.finished();
       expect(statuses).toEqual(['running', 'completed']);
       expect(epochs).toEqual([1, 2]);
