@@ -1,6 +1,6 @@
 /** normnet: neural-network training for Node.js over a C++ core, with a pure-TypeScript fallback. */
-export { getBackend, configure, nativeAvailable, BACKEND_NAMES } from './kernels/backend.js';
-export type { Backend, BackendInfo, BackendName, RuntimeOptions } from './kernels/backend.js';
+export { getBackend, configure, nativeAvailable, BACKEND_NAMES, BACKEND_CHOICES } from './kernels/backend.js';
+export type { Backend, BackendInfo, BackendName, BackendChoice, RuntimeOptions } from './kernels/backend.js';
 export { KERNEL_NAMES } from './kernels/kernels.js';
 export type { Kernels, KernelName } from './kernels/kernels.js';
 export type { Isa, PoolInfo } from './kernels/native.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { configure, getBackend, nativeAvailable } from '../src/kernels/backend.js';
 import { KERNEL_NAMES } from '../src/kernels/kernels.js';
-import { loadNative, nativeDiagnosis } from '../src/kernels/native.js';
+import { loadNative, nativeDiagnosis, rebuildAdvice } from '../src/kernels/native.js';
 import { tsKernels } from '../src/kernels/ts/index.js';
 
 const requireNative = process.env.REQUIRE_NATIVE === '1';
@@ -30,9 +30,29 @@ describe('getBackend', () => {
     expect(() => getBackend('gpu' as never)).toThrow(RangeError);
   });
 
-  it('gives the native backend by default when the addon loads', () => {
+  it('gives the native backend by default (auto) when the addon loads; NORMNET_BACKEND says what auto means', () => {
     if (!nativeAvailable()) return;
     expect(getBackend().name).toBe('native');
+    expect(getBackend('auto').name).toBe('native');
+    const saved = process.env.NORMNET_BACKEND;
+    try {
+      process.env.NORMNET_BACKEND = 'ts';
+      expect(getBackend('auto').name).toBe('ts');
+      expect(getBackend('native').name).toBe('native');
+      process.env.NORMNET_BACKEND = 'auto';
+      expect(getBackend().name).toBe('native');
+      process.env.NORMNET_BACKEND = 'gpu';
+      expect(() => getBackend()).toThrow("NORMNET_BACKEND must be 'auto', 'native' or 'ts', got 'gpu'");
+    } finally {
+      if (saved === undefined) delete process.env.NORMNET_BACKEND;
+      else process.env.NORMNET_BACKEND = saved;
+    }
+  });
+
+  it("gives the fix that works with the user's npm", () => {
+    expect(rebuildAdvice('npm/11.19.1 node/v20.20.2 linux x64 workspaces/false')).toMatch(/^`npm install-scripts approve normnet && npm rebuild normnet`/);
+    expect(rebuildAdvice('npm/10.8.2 node/v18.20.4 linux arm64')).toBe('`npm rebuild normnet`');
+    expect(rebuildAdvice(undefined)).toMatch(/approve normnet.*or with npm 10 and earlier `npm rebuild normnet`/);
   });
 
   it('describes the TS backend', () => {

@@ -1,10 +1,11 @@
 /**
  * The package as a user gets it: `npm pack` ships the prebuilt addon, and a project that installs the tarball
- * with no compiler or cmake on its PATH loads that prebuild (nothing is compiled, nothing downloaded).
+ * with no compiler or cmake on its PATH loads that prebuild (nothing is compiled, nothing downloaded); the same
+ * tarball without its prebuilds (any platform we ship none for) still trains, on the TypeScript backend.
  * Needs `npm run build:ts` and `npm run prebuild` first (.ci/run does both).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,8 +27,10 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 function bareEnv(): NodeJS.ProcessEnv {
   const bin = join(work, 'bin');
   mkdirSync(bin, { recursive: true });
-  symlinkSync(process.execPath, join(bin, 'node'));
-  symlinkSync('/bin/sh', join(bin, 'sh'));
+  if (!existsSync(join(bin, 'node'))) {
+    symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin };
   for (const key of Object.keys(env)) if (key.startsWith('npm_') || key === 'NORMNET_BACKEND') delete env[key];
   return env;
@@ -58,5 +61,39 @@ describe.skipIf(!haveInputs && process.env.REQUIRE_NATIVE !== '1')('npm package'
     expect(info.addonPath).toBe(join(installed, 'prebuilds', 'linux-x64', 'normnet.node'));
     expect(run(process.execPath, [join(app, 'node_modules', '.bin', 'normnet'), '--version'], app, env).trim())
       .toMatch(/^\d+\.\d+\.\d+$/);
+  }, 300_000);
+
+  it('without prebuilds and with no compiler: installs, trains on TypeScript with one warning, and says how to build the addon', () => {
+    mkdirSync(join(work, 'bare'));
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', join(work, 'bare')], root)) as { filename: string }[];
+    // The tarball as for a platform with no prebuild: unpacked, prebuilds/ dropped, packed again.
+    const unpacked = join(work, 'bare');
+    run('tar', ['-xzf', packed[0].filename], unpacked);
+    rmSync(join(unpacked, 'package', 'prebuilds'), { recursive: true, force: true });
+    run('tar', ['-czf', 'normnet-bare.tgz', 'package'], unpacked);
+
+    const app = join(work, 'bare-app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'bare-app', private: true, type: 'module' }));
+    const env = bareEnv();
+    const npmCli = realpathSync(run('sh', ['-c', 'command -v npm'], root).trim());
+    run(process.execPath, [npmCli, 'install', '--prefer-offline', '--no-audit', '--no-fund', join(unpacked, 'normnet-bare.tgz')], app, env);
+    const installed = join(app, 'node_modules', 'normnet');
+    expect(existsSync(join(installed, 'prebuilds'))).toBe(false);
+    expect(existsSync(join(installed, 'build', 'Release', 'normnet.node')), 'no compiler, so nothing was built').toBe(false);
+
+    const normnet = join(app, 'node_modules', '.bin', 'normnet');
+    const train = spawnSync(process.execPath, [normnet, 'train', '--epochs', '1', '--train-limit', '2000', '--json', '--out', join(app, 'run')], { cwd: app, env, encoding: 'utf8', timeout: 240_000 });
+    expect(train.status, train.stderr).toBe(0);
+    expect(JSON.parse(train.stdout.trim()).testAccuracy).toBeGreaterThan(0.7);
+    const warnings = train.stderr.split('\n').filter((line) => line.includes('the native addon is not available'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(app, 'run', 'checkpoint', 'trainer.json'), 'utf8')).config.backend).toBe('auto');
+
+    // Insisting on native fails with the diagnosis, whose advice this machine's npm accepts.
+    const insist = spawnSync(process.execPath, [normnet, 'train', '--backend', 'native', '--epochs', '1'], { cwd: app, env, encoding: 'utf8' });
+    expect(insist.status).toBe(1);
+    expect(insist.stderr).toMatch(/the native addon is not available.*npm install-scripts approve normnet && npm rebuild normnet/);
+    run(process.execPath, [npmCli, 'install-scripts', 'approve', 'normnet', '--dry-run'], app, env);
   }, 300_000);
 });

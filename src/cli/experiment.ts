@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { JobQueue } from '../jobs/queue.js';
-import { configure } from '../kernels/backend.js';
+import { configure, getBackend, type BackendChoice } from '../kernels/backend.js';
 import { EXPERIMENT_NAMES, EXPERIMENTS, runExperiment } from '../experiments/index.js';
 import { trainOption, type OptionSpec } from '../train/config.js';
 import { optionsHelp, parseFlags, UsageError } from './options.js';
@@ -30,7 +30,7 @@ Experiments:
 ${EXPERIMENT_NAMES.map((name) => `  ${name.padEnd(14)} ${EXPERIMENTS[name].title}`).join('\n')}
 
 Options of every experiment:
-${optionsHelp(COMMON_OPTIONS, { jobs: 1, seed: 1, backend: 'native' })}
+${optionsHelp(COMMON_OPTIONS, { jobs: 1, seed: 1, backend: 'auto' })}
 
 Queue options (run the configurations as jobs, e.g. over several machines' normnet worker --redis):
   --redis URL        the BullMQ queue on this Redis (redis://host:port)
@@ -75,7 +75,7 @@ export async function experimentCommand(args: string[]): Promise<number> {
   const { jobs = 1, threads, out, ...settings } = options as { jobs?: number; threads?: number; out?: string } & Record<string, unknown>;
   const outDir = resolve(out ?? join('runs', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   ensureWritable(outDir);
-  if (threads !== undefined && settings.backend !== 'ts') configure({ threads });
+  if (threads !== undefined && getBackend(settings.backend as BackendChoice | undefined).name === 'native') configure({ threads });
   console.log(`normnet: experiment ${name}, output in ${outDir}${redis ? `, configurations queued on ${redis}` : ''}`);
   const queue = redis === undefined ? undefined : new JobQueue({ redis, dir: values['--dir'] ?? 'runs' });
   let run;

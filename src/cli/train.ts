@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configure } from '../kernels/backend.js';
+import { configure, getBackend } from '../kernels/backend.js';
 import { writeRunReport } from '../report/run-report.js';
 import { readCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { DEFAULT_CONFIG, validateConfig, type RunConfig } from '../train/config.js';
@@ -79,7 +79,7 @@ interface Output {
 }
 
 async function train(config: RunConfig, outDir: string, { json, plot, command }: Output, resume?: Checkpoint): Promise<number> {
-  if (config.threads !== undefined && config.backend !== 'ts') configure({ threads: config.threads });
+  if (config.threads !== undefined && getBackend(config.backend).name === 'native') configure({ threads: config.threads });
   ensureWritable(outDir);
   const progress = createProgress({ json, tty: process.stderr.isTTY === true && !json });
   const controller = new AbortController();

@@ -9,7 +9,7 @@
  */
 import type { OptionSpec } from '../train/config.js';
 import type { Dataset } from '../data/dataset.js';
-import type { BackendName } from '../kernels/backend.js';
+import type { BackendChoice } from '../kernels/backend.js';
 import type { ChartSpec } from '../plot/render.js';
 import type { ReportTable } from '../report/report.js';
 import { DEFAULT_CONFIG, loadData, type RunConfig } from '../train/run.js';
@@ -18,7 +18,7 @@ import { fit, type StepOptimizer, type TrainingData } from '../train/trainer.js'
 
 export interface CommonOptions {
   seed: number;
-  backend: BackendName;
+  backend: BackendChoice;
   dataDir?: string;
 }
 
@@ -51,7 +51,7 @@ export interface Experiment<O extends CommonOptions, J, R> {
 /** The registry holds experiments of different option, job and result types. */
 export type AnyExperiment = Experiment<any, any, any>;
 
-export const COMMON_DEFAULTS: CommonOptions = { seed: 1, backend: 'native' };
+export const COMMON_DEFAULTS: CommonOptions = { seed: 1, backend: 'auto' };
 
 const datasets = new Map<string, { train: Dataset; test: Dataset }>();
 

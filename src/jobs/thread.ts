@@ -5,7 +5,7 @@
  * batch boundary, with a checkpoint. The thread loads normnet and its addon itself and frees them when it exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { configure, nativeAvailable } from '../kernels/backend.js';
+import { configure, getBackend } from '../kernels/backend.js';
 import { writeRunReport } from '../report/run-report.js';
 import { executeRun, existingCheckpoint } from '../train/run.js';
 import type { JobThreadData, JobThreadMessage } from './job-thread.js';
@@ -19,7 +19,7 @@ const onMessage = (message: { type: string }) => {
 parentPort!.on('message', onMessage);
 
 async function main(): Promise<void> {
-  if (config.backend !== 'ts' && nativeAvailable()) configure({ threads: config.threads ?? threads });
+  if (getBackend(config.backend).name === 'native') configure({ threads: config.threads ?? threads });
   if (experiment) {
     // The one place jobs reach up to the experiments: a registered job kind, imported only where it runs.
     const { EXPERIMENTS } = await import('../experiments/registry.js');

@@ -1,7 +1,8 @@
 /**
  * The backend interface: the kernel list (kernels.ts) plus what a backend says about itself.
- * `getBackend()` gives the native backend when the addon loads, else the TypeScript one with a single
- * warning saying why; `getBackend('native')` insists and throws that diagnosis instead.
+ * `getBackend()` (or 'auto', the default everywhere) gives the native backend when the addon loads, else the
+ * TypeScript one with a single warning saying why; `getBackend('native')` insists and throws that diagnosis
+ * instead. NORMNET_BACKEND (auto | native | ts) sets what 'auto' means.
  */
 import type { FloatArray } from './check.js';
 import { KERNEL_NAMES, withChecks, type Kernels } from './kernels.js';
@@ -10,6 +11,9 @@ import { tsKernels } from './ts/index.js';
 
 export type BackendName = 'native' | 'ts';
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'ts'];
+/** What a user may ask for: a backend, or 'auto' (native when the addon loads, else TypeScript). */
+export type BackendChoice = BackendName | 'auto';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', 'ts'];
 
 export interface BackendInfo {
   backend: BackendName;
@@ -58,11 +62,11 @@ export const float64Backend: Backend<Float64Array> = {
   info: tsInfo,
 };
 
-export function getBackend(name?: BackendName): Backend {
-  if (name === undefined) {
+export function getBackend(name: BackendChoice = 'auto'): Backend {
+  if (name === 'auto') {
     const env = process.env.NORMNET_BACKEND;
-    if (env !== undefined && env !== '') {
-      if (!isBackendName(env)) throw new RangeError(`NORMNET_BACKEND must be 'native' or 'ts', got '${env}'`);
+    if (env !== undefined && env !== '' && env !== 'auto') {
+      if (!isBackendName(env)) throw new RangeError(`NORMNET_BACKEND must be 'auto', 'native' or 'ts', got '${env}'`);
       return getBackend(env);
     }
     const load = loadNative();
@@ -75,7 +79,7 @@ export function getBackend(name?: BackendName): Backend {
   }
   if (name === 'ts') return tsBackend;
   if (name === 'native') return native();
-  throw new RangeError(`backend must be 'native' or 'ts', got '${String(name)}'`);
+  throw new RangeError(`backend must be 'auto', 'native' or 'ts', got '${String(name)}'`);
 }
 
 /** Whether the native addon loads here, without warning. */

@@ -88,6 +88,19 @@ function applyEnvironment(addon: Addon): void {
 
 export function nativeDiagnosis(reason: string): string {
   return `normnet: the native addon is not available, so the TypeScript backend (much slower) serves. Why: ${reason}. ` +
-    'Fix: install cmake and a C++17 compiler (Debian/Ubuntu: apt-get install cmake g++), then run `npm rebuild normnet`; ' +
+    `Fix: install cmake and a C++17 compiler (Debian/Ubuntu: apt-get install cmake g++), then build it: ${rebuildAdvice(process.env.npm_config_user_agent)}; ` +
     'or set NORMNET_BACKEND=ts to choose the TypeScript backend and silence this warning.';
+}
+
+/**
+ * How to build the addon with the user's npm (its version from npm_config_user_agent, set when npm or npx runs
+ * us): npm 11 runs a dependency's install script only once the project approves it (`npm install-scripts`),
+ * earlier npm runs it on `npm rebuild`. Unknown: both.
+ */
+export function rebuildAdvice(userAgent: string | undefined): string {
+  const major = Number(/\bnpm\/(\d+)\./.exec(userAgent ?? '')?.[1]);
+  const approve = '`npm install-scripts approve normnet && npm rebuild normnet` (npm 11 and later run a dependency\'s install script only once approved)';
+  if (major >= 11) return approve;
+  if (major > 0) return '`npm rebuild normnet`';
+  return `${approve}, or with npm 10 and earlier \`npm rebuild normnet\``;
 }

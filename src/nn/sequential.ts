@@ -6,7 +6,7 @@
  * `regularizationLoss()` and lambda * w to their gradients in `backward`, as the seeds' MultiLayerNet does.
  */
 import { randomBytes } from 'node:crypto';
-import { getBackend, type Backend, type BackendName } from '../kernels/backend.js';
+import { getBackend, type Backend, type BackendChoice } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import { readSafetensors, writeSafetensors, type StateDict } from '../io/safetensors.js';
 import { Random } from '../util/random.js';
@@ -14,8 +14,8 @@ import type { Layer, LayerContext, TensorSpec } from './layer.js';
 import { formatShape, sizeOf, type Tensor } from './tensor.js';
 
 export interface SequentialOptions {
-  /** 'native', 'ts', or a backend object; default getBackend(). */
-  backend?: BackendName | Backend<FloatArray>;
+  /** 'auto' (the default: native when the addon loads, else TypeScript), 'native', 'ts', or a backend object. */
+  backend?: BackendChoice | Backend<FloatArray>;
   /** Seed of the model's generator (initialisation, dropout); default a random one, kept in `seed`. */
   seed?: number;
   /** L2 weight decay lambda on Linear and Conv2d weights; default 0. */

@@ -1,6 +1,6 @@
 /** What a run was computed on, for its report and data files: CPU, cores, memory, Node, normnet's backend. */
 import { cpus, totalmem } from 'node:os';
-import { getBackend, type BackendName } from '../kernels/backend.js';
+import { getBackend, type BackendChoice } from '../kernels/backend.js';
 import { version } from '../version.js';
 
 export interface MachineInfo {
@@ -15,7 +15,7 @@ export interface MachineInfo {
   threads: number;
 }
 
-export function machineInfo(backend: BackendName): MachineInfo {
+export function machineInfo(backend: BackendChoice = 'auto'): MachineInfo {
   const info = getBackend(backend).info();
   return {
     cpu: cpus()[0]?.model ?? 'unknown',

@@ -5,6 +5,7 @@
  * the experiments, the job queue, the worker), which all validate the same way. Unknown keys and bad values
  * are ConfigErrors naming them.
  */
+import { BACKEND_CHOICES, type BackendChoice } from '../kernels/backend.js';
 import type { Init } from '../nn/init.js';
 import { SCHEDULES, type Schedule } from './schedule.js';
 
@@ -57,7 +58,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'eps', flag: '--eps', type: { kind: 'number', min: 0 }, help: 'epsilon of adagrad, rmsprop, adam' },
   { key: 'weightDecay', flag: '--weight-decay', type: { kind: 'number', min: 0 }, help: 'L2 weight decay' },
   { key: 'seed', flag: '--seed', type: { kind: 'int', min: 0, max: 0xffffffff }, help: 'seed of initialisation, shuffling and dropout' },
-  { key: 'backend', flag: '--backend', type: { kind: 'enum', values: ['native', 'ts'] }, help: 'native (default) or ts' },
+  { key: 'backend', flag: '--backend', type: { kind: 'enum', values: BACKEND_CHOICES }, help: 'auto (default: native when the addon loads, else ts, with a warning), native (insists) or ts' },
   { key: 'threads', flag: '--threads', type: { kind: 'int', min: 1, max: 1024 }, help: 'native threads (default: all cores)' },
   { key: 'out', flag: '--out', type: { kind: 'string' }, help: 'output directory for metrics and checkpoints' },
 ];
@@ -163,7 +164,7 @@ export interface RunConfig {
   eps?: number;
   weightDecay: number;
   seed: number;
-  backend: 'native' | 'ts';
+  backend: BackendChoice;
   threads?: number;
   out?: string;
 }
@@ -182,7 +183,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   schedule: 'cosine',
   weightDecay: 0,
   seed: 1,
-  backend: 'native',
+  backend: 'auto',
 };
 
 
