@@ -40,8 +40,9 @@ import {
   buildRun, configure, DEFAULT_CONFIG, getBackend, KERNEL_NAMES, Trainer, type KernelName, type RunConfig, type TrainingData,
 } from '../dist/index.js';
 import { loadNative } from '../dist/kernels/native.js';
+import { checkTraces, firstSamples, MLP_EPOCH_CONFIG, stepSeconds, trainingTrace } from '../dist/bench/epoch.js';
+import { median, medianInterval, quantile } from '../dist/bench/stats.js';
 import { describeMachine, machineLine } from './support/machine.js';
-import { median, medianInterval, quantile } from './support/stats.js';
 
 type ModelKey = 'mlp' | 'cnn';
 
@@ -68,7 +69,7 @@ const env = (name: string, fallback: number) => {
 const WORKLOADS: Workload[] = [
   {
     key: 'mlp', title: 'MLP 784-5×100-10 BN, MNIST, SGD 0.01, batch 100',
-    config: { model: 'mlp', hidden: [100, 100, 100, 100, 100], activation: 'relu', init: 'he', batchnorm: true, dropout: 0, dataset: 'mnist', optimizer: 'sgd', lr: 0.01, schedule: 'constant', batchSize: 100, weightDecay: 0, seed: 1 },
+    config: MLP_EPOCH_CONFIG,
     epochs: env('BENCH_EPOCH_MLP_EPOCHS', 2), rounds: env('BENCH_EPOCH_MLP_ROUNDS', 3), tsSteps: env('BENCH_EPOCH_TS_MLP_STEPS', 60),
     threadChunkSteps: 25, threadEpochs: 6,
   },
@@ -83,8 +84,6 @@ const WORKLOADS: Workload[] = [
 const TRAIN_LIMIT = process.env.BENCH_EPOCH_TRAIN_LIMIT ? env('BENCH_EPOCH_TRAIN_LIMIT', 1) : undefined;
 const MODELS = (process.env.BENCH_EPOCH_MODELS ?? 'mlp,cnn').split(',').filter(Boolean);
 const BREAKDOWN_THREADS = (process.env.BENCH_EPOCH_BREAKDOWN_THREADS ?? '1,2').split(',').filter(Boolean).map(Number);
-/** Native and TS after two steps: losses and weights within this normwise relative difference. */
-const VERIFY_TOLERANCE = 1e-4;
 const WARMUP_STEPS = 20;
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -182,23 +181,9 @@ interface BreakdownResult {
   gemmShapes: Record<string, { calls: number; seconds: number }>;
 }
 
-/** A view of the first `length` samples of `data`, for warm-up and fixed-step runs on the same model. */
-const firstSamples = (data: TrainingData, length: number): TrainingData => ({ length, classes: data.classes, batch: (i) => data.batch(i) });
-
 async function childTs(w: Workload, steps: number): Promise<TsResult> {
-  // One more step than timed: the first step warms up the JIT and the workspaces and is dropped.
   const config = runConfig(w, { backend: 'ts', epochs: 1 });
-  const run = buildRun(config);
-  const stepSeconds: number[] = [];
-  let last = 0;
-  await new Trainer(run.model, firstSamples(run.train, Math.min(run.train.length, (steps + 1) * w.config.batchSize)), {
-    epochs: 1, batchSize: config.batchSize, optimizer: run.optimizer, seed: config.seed,
-    onBatch: (info) => {
-      if (info.batch > 1) stepSeconds.push(info.seconds - last);
-      last = info.seconds;
-    },
-  }).run();
-  return { stepSeconds };
+  return { stepSeconds: await stepSeconds(buildRun(config), config, steps) };
 }
 
 /**
@@ -335,34 +320,14 @@ interface Row {
 
 const log = (text: string) => process.stderr.write(`[bench:epoch] ${text}\n`);
 
-/** Two steps on native and on TS from one seed: losses and weights must agree (normwise relative). */
+/** Two steps on native and on TS from one seed: losses and weights must agree (normwise relative, BENCH_TOLERANCE). */
 async function verify(w: Workload): Promise<{ worst: number; trainLength: number; parameters: number }> {
-  const results = [];
-  for (const backend of ['native', 'ts'] as const) {
+  const [native, ts] = (['native', 'ts'] as const).map((backend) => {
     const config = runConfig(w, { backend, epochs: 1 });
-    const run = buildRun(config);
-    const losses: number[] = [];
-    await new Trainer(run.model, firstSamples(run.train, 2 * config.batchSize), {
-      epochs: 1, batchSize: config.batchSize, optimizer: run.optimizer, seed: config.seed,
-      onBatch: (info) => losses.push(info.loss),
-    }).run();
-    const parameters = run.model.parameters().reduce((n, p) => n + p.value.length, 0);
-    results.push({ losses: Float32Array.from(losses), values: Float32Array.from(run.model.values), trainLength: run.train.length, parameters });
-  }
-  const [native, ts] = results;
-  let worst = 0;
-  for (const [what, a, r] of [['losses', native.losses, ts.losses], ['weights', native.values, ts.values]] as const) {
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < r.length; i++) {
-      diff = Math.max(diff, Math.abs(a[i] - r[i]));
-      scale = Math.max(scale, Math.abs(r[i]));
-    }
-    const rel = diff / Math.max(scale, 1e-30);
-    if (!(rel <= VERIFY_TOLERANCE)) throw new Error(`${w.key}: native and TS ${what} differ by ${rel.toExponential(2)} after two steps`);
-    worst = Math.max(worst, rel);
-  }
-  return { worst, trainLength: native.trainLength, parameters: native.parameters };
+    return { config, run: buildRun(config) };
+  });
+  const worst = checkTraces(w.key, await trainingTrace(native.run, native.config), await trainingTrace(ts.run, ts.config));
+  return { worst, trainLength: native.run.train.length, parameters: native.run.model.parameters().reduce((n, p) => n + p.value.length, 0) };
 }
 
 /** One timed process of a configuration: its epochs' seconds, peak RSS and final test accuracy. */

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { executeRun, JobQueue, resolveConfig, type EpochRecord } from '../dist/index.js';
+import { median } from '../dist/bench/stats.js';
 import { describeMachine, machineLine } from './support/machine.js';
-import { median } from './support/stats.js';
 
 type Mode = 'fit' | 'job' | 'train';
 

@@ -26,3 +26,4 @@ export { writeReport, renderReport, type ReportInput, type ReportTable, type Cel
 export { machineInfo, type MachineInfo } from './report/machine.js';
 export { writeRunReport, type RunReportInput } from './report/run-report.js';
 export * from './jobs/index.js';
+export * from './bench/index.js';

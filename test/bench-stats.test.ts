@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, medianInterval, quantile } from '../bench/support/stats.js';
+import { median, medianInterval, quantile } from '../src/bench/stats.js';
 
 // The benchmarks' verdicts ("2 threads not slower than 1") rest on these.
 describe('bench statistics', () => {

@@ -1,15 +1,12 @@
-/** What a benchmark table is measured on: CPU, cores, memory, Node, the backend's CPU path, the FMA peak. */
+/**
+ * What a benchmark table is measured on: `normnet bench`'s machine (CPU, cores, memory, Node, the backend's CPU
+ * path and threads) plus one core's measured FMA peak, from the repository's C probe.
+ */
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
-import { getBackend } from '../../dist/index.js';
+import { benchMachine, machineLine as benchMachineLine, type BenchMachine } from '../../dist/bench/machine.js';
 import { buildPeer } from './peers.js';
 
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memoryGiB: number;
-  node: string;
-  isa: string;
+export interface Machine extends BenchMachine {
   /** One core's measured float32 FMA peak, GFLOP/s, and the vector width the probe used. */
   peakGflops: number;
   peakIsa: string;
@@ -17,19 +14,9 @@ export interface Machine {
 
 export function describeMachine(): Machine {
   const peak = execFileSync(buildPeer('peak_flops'), { encoding: 'utf8' }).trim().split(' ');
-  const native = getBackend().info();
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    isa: `${native.backend} ${native.isa}`,
-    peakGflops: Number(peak[0]),
-    peakIsa: peak[1],
-  };
+  return { ...benchMachine(), peakGflops: Number(peak[0]), peakIsa: peak[1] };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, normnet ${m.isa}; ` +
-    `one core's FMA peak ${m.peakGflops.toFixed(1)} GFLOP/s (${m.peakIsa}, bench/peak_flops.c)`;
+  return `${benchMachineLine(m)}; one core's FMA peak ${m.peakGflops.toFixed(1)} GFLOP/s (${m.peakIsa}, bench/peak_flops.c)`;
 }

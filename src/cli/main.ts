@@ -5,6 +5,7 @@
  */
 import { getBackend } from '../kernels/backend.js';
 import { version } from '../version.js';
+import { benchCommand } from './bench.js';
 import { evalCommand, EVAL_USAGE } from './eval.js';
 import { experimentCommand } from './experiment.js';
 import { jobsCommand, JOBS_USAGE, submitCommand, SUBMIT_USAGE, workerCommand, WORKER_USAGE } from './jobs.js';
@@ -22,6 +23,7 @@ Commands:
   submit CONFIG.json    queue a training run (embedded queue in --dir, or BullMQ with --redis); --wait follows it
   jobs                  list the queue's jobs; jobs cancel ID cancels one
   worker                run the queue's jobs (on this machine: --dir; on many: --redis URL)
+  bench [BENCHMARK]     time native (each CPU path) against TS: gemm, layers, epoch; normnet bench --help
   info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
 
 Options:
@@ -85,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       if (rest.includes('--help')) return printed(WORKER_USAGE);
       return workerCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     default:
       return usageError(`unknown command: ${command}`);
   }
