@@ -27,3 +27,4 @@ export { machineInfo, type MachineInfo } from './report/machine.js';
 export { writeRunReport, type RunReportInput } from './report/run-report.js';
 export * from './jobs/index.js';
 export * from './bench/index.js';
+export { serve, type ServeOptions } from './serve/index.js';

@@ -23,6 +23,7 @@ Commands:
   submit CONFIG.json    queue a training run (embedded queue in --dir, or BullMQ with --redis); --wait follows it
   jobs                  list the queue's jobs; jobs cancel ID cancels one
   worker                run the queue's jobs (on this machine: --dir; on many: --redis URL)
+  serve                 the training service: HTTP API and dashboard over a queue; normnet serve --help
   bench [BENCHMARK]     time native (each CPU path) against TS: gemm, layers, epoch; normnet bench --help
   info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
 
@@ -89,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
       return workerCommand(rest);
     case 'bench':
       return benchCommand(rest);
+    case 'serve':
+      return (await import('./serve.js')).serveCommand(rest);
     default:
       return usageError(`unknown command: ${command}`);
   }
