@@ -23,6 +23,17 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return result.stdout;
 }
 
+/** ELF e_machine of each platform we ship a prebuild for: EM_X86_64 and EM_AARCH64. */
+const ELF_MACHINES: Record<string, number> = { 'linux-x64': 62, 'linux-arm64': 183 };
+
+/** The e_machine of a 64-bit little-endian ELF shared object; throws if the file is not one. */
+function elfMachine(path: string): number {
+  const header = readFileSync(path).subarray(0, 20);
+  const isElf = header.readUInt32BE(0) === 0x7f454c46 && header[4] === 2 && header[5] === 1 && header.readUInt16LE(16) === 3;
+  if (!isElf) throw new Error(`${path} is not a 64-bit little-endian ELF shared object`);
+  return header.readUInt16LE(18);
+}
+
 /** A PATH holding only node and sh: no cmake, no c++, no make. */
 function bareEnv(): NodeJS.ProcessEnv {
   const bin = join(work, 'bin');
@@ -42,7 +53,14 @@ describe.skipIf(!haveInputs && process.env.REQUIRE_NATIVE !== '1')('npm package'
     const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root)) as
       { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
-    expect(files).toContain('prebuilds/linux-x64/normnet.node');
+    // Every prebuild we ship is there and is a shared object for its machine (better-sqlite3's rule): a missing
+    // or mis-built one would leave its users on the TypeScript fallback without anyone noticing. npm run prebuild
+    // also cross-compiles linux-arm64 (tested under qemu in test/arm64-qemu.test.ts); CI requires it.
+    const shipped = Object.entries(ELF_MACHINES).filter(([platform]) => platform === 'linux-x64' || process.env.REQUIRE_ARM64 === '1' || files.includes(`prebuilds/${platform}/normnet.node`));
+    for (const [platform, machine] of shipped) {
+      expect(files).toContain(`prebuilds/${platform}/normnet.node`);
+      expect(elfMachine(join(root, 'prebuilds', platform, 'normnet.node')), platform).toBe(machine);
+    }
     expect(files).toContain('dist/index.js');
     expect(files.some((f) => f.startsWith('build/') || f.startsWith('test/'))).toBe(false);
 

@@ -1,6 +1,7 @@
 // Runtime controls: which CPU path the kernels take and how many threads the pool runs.
 //   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs } } (ThreadPool::stats)
-//   setIsa(name)          name in "generic" | "avx2" | "avx512", at most the detected path
+//   setIsa(name)          name in "generic" | "avx2" | "avx512" on x86-64, "generic" | "neon" on AArch64; a path the
+//                         CPU runs (runtime/cpu.h)
 //   setNumThreads(n)      n >= 1
 #include "binding/args.h"
 #include "binding/register.h"
@@ -34,7 +35,7 @@ Napi::Value set_isa_binding(const Napi::CallbackInfo& info) {
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   Isa isa;
   if (!parse_isa(name.c_str(), &isa)) {
-    throw_range(info.Env(), "setIsa: isa must be 'avx512', 'avx2' or 'generic', got '" + name + "'");
+    throw_range(info.Env(), std::string("setIsa: isa must be ") + isa_choices() + ", got '" + name + "'");
   }
   if (!set_isa(isa)) {
     throw_range(info.Env(), "setIsa: isa '" + name + "' is not supported by this CPU (best: " +

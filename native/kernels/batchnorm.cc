@@ -1,7 +1,7 @@
 // Batch Normalization, native twin of src/kernels/ts/batchnorm.ts (formulas there).
 // This is the portable path: per-channel sums are formed in double with eight independent accumulators, so the
-// adds pipeline and vectorize without -ffast-math. CPUs with AVX2 take batchnorm_avx2.cc instead, chosen at each
-// call. Work is split over channel ranges on the thread pool when it is large.
+// adds pipeline and vectorize without -ffast-math. CPUs with AVX2 take batchnorm_avx2.cc instead, and AArch64 ones
+// batchnorm_neon.cc, chosen at each call. Work is split over channel ranges on the thread pool when it is large.
 #include "kernels/batchnorm.h"
 
 #include <cmath>
@@ -115,13 +115,25 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
                              const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                              double momentum, double eps, bool relu) {
   const double count = static_cast<double>(N * S);
+#if defined(__x86_64__)
   const bool avx2 = active_isa() >= Isa::avx2;
+#elif defined(__aarch64__)
+  const bool neon = active_isa() == Isa::neon;
+#endif
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
+#if defined(__x86_64__)
     if (avx2) {
       batchnorm_detail::forward_train_avx2(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
                                            S, momentum, eps, relu, channel_scratch(c1 - c0), c0, c1);
       return;
     }
+#elif defined(__aarch64__)
+    if (neon) {
+      batchnorm_detail::forward_train_neon(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
+                                           S, momentum, eps, relu, channel_scratch(c1 - c0), c0, c1);
+      return;
+    }
+#endif
     for (int64_t c = c0; c < c1; ++c) {
       double sum = 0;
       for (int64_t n = 0; n < N; ++n) sum += moments(x + (n * C + c) * S, S, 0).first;
@@ -140,12 +152,23 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
 
 void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu) {
+#if defined(__x86_64__)
   const bool avx2 = active_isa() >= Isa::avx2;
+#elif defined(__aarch64__)
+  const bool neon = active_isa() == Isa::neon;
+#endif
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
+#if defined(__x86_64__)
     if (avx2) {
       batchnorm_detail::forward_eval_avx2(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
       return;
     }
+#elif defined(__aarch64__)
+    if (neon) {
+      batchnorm_detail::forward_eval_neon(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
+      return;
+    }
+#endif
     for (int64_t n = 0; n < N; ++n) {
       for (int64_t c = c0; c < c1; ++c) {
         const double scale = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps);
@@ -166,14 +189,26 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                         int64_t S) {
   const double count = static_cast<double>(N * S);
+#if defined(__x86_64__)
   const bool avx2 = active_isa() >= Isa::avx2;
+#elif defined(__aarch64__)
+  const bool neon = active_isa() == Isa::neon;
+#endif
   const bool relu = beta != nullptr;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
+#if defined(__x86_64__)
     if (avx2) {
       batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
                                       channel_scratch(c1 - c0), c0, c1);
       return;
     }
+#elif defined(__aarch64__)
+    if (neon) {
+      batchnorm_detail::backward_neon(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
+                                      channel_scratch(c1 - c0), c0, c1);
+      return;
+    }
+#endif
     for (int64_t c = c0; c < c1; ++c) {
       const double mean = save_mean[c];
       const double inv_std = save_inv_std[c];

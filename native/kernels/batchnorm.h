@@ -19,7 +19,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                         int64_t S);
 
-// The AVX2 + FMA path (batchnorm_avx2.cc) over channels [c0, c1); the functions above dispatch to it.
+// The vector paths over channels [c0, c1), AVX2 + FMA (batchnorm_avx2.cc) and NEON (batchnorm_neon.cc); the
+// functions above dispatch to them.
 namespace batchnorm_detail {
 
 // Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w zeroed doubles and 5w floats. The caller
@@ -29,6 +30,7 @@ struct ChannelScratch {
   float* values;
 };
 
+#if defined(__x86_64__)
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                         double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);
@@ -38,6 +40,17 @@ void forward_eval_avx2(float* y, const float* x, const float* gamma, const float
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
                    const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                    ChannelScratch scratch, int64_t c0, int64_t c1);
+#elif defined(__aarch64__)
+void forward_train_neon(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
+                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                        double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);
+void forward_eval_neon(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                       int64_t c1);
+void backward_neon(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
+                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                   ChannelScratch scratch, int64_t c0, int64_t c1);
+#endif
 
 }  // namespace batchnorm_detail
 

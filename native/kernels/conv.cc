@@ -14,7 +14,8 @@
 //
 // Small first layers (few taps, stride 1, no padding, rows a multiple of 8 wide) run forward and the weight
 // gradient directly on AVX2 CPUs instead (conv_avx2.cc): there the unfolding costs as much as the product.
-// Folding back at stride 1 without padding gathers each dx row in registers on AVX2 CPUs (conv_avx2.cc).
+// Folding back at stride 1 without padding gathers each dx row in registers on AVX2 CPUs (conv_avx2.cc) and on
+// AArch64 (conv_neon.cc). Unfolding is row copies, which GCC emits as vector loads and stores on either.
 //
 // Threads: im2col / col2im split the N*C input planes; plane (n, c) owns the cols columns n*OH*OW.. of rows
 // (c, kh, kw) and the dx plane (n, c), so tasks write disjoint memory and col2im's sums keep the TS twin's
@@ -117,9 +118,14 @@ void copy_row(float* __restrict dst, const float* __restrict src, int64_t n) {
   }
 }
 
-// Whether a convolution with K taps takes the direct AVX2 paths (conv.h).
+// Whether a convolution with K taps takes the direct AVX2 paths (conv.h); there are none off x86-64.
 bool direct(const Unfold& u, int64_t K) {
+#if defined(__x86_64__)
   return active_isa() >= Isa::avx2 && u.stride == 1 && u.padding == 0 && u.OW % 8 == 0 && K <= kDirectMaxTaps;
+#else
+  (void)u, (void)K;
+  return false;
+#endif
 }
 
 // Unfolds input planes [begin, end) of x into cols (see im2col).
@@ -162,10 +168,17 @@ void unfold_planes(float* cols, const float* x, const Unfold& u, int64_t begin, 
 // Folds cols back into input planes [begin, end) of dx, which it zeroes first (see col2im).
 void fold_planes(float* dx, const float* cols, const Unfold& u, int64_t begin, int64_t end) {
   const int64_t W = u.W, stride = u.stride;
+#if defined(__x86_64__)
   if (stride == 1 && u.padding == 0 && active_isa() >= Isa::avx2 && u.KW <= conv_detail::kMaxFoldKW) {
     conv_detail::fold_direct_avx2(dx, cols, u.N, u.C, u.H, W, u.KH, u.KW, begin, end);
     return;
   }
+#elif defined(__aarch64__)
+  if (stride == 1 && u.padding == 0 && active_isa() == Isa::neon) {
+    conv_detail::fold_direct_neon(dx, cols, u.N, u.C, u.H, W, u.KH, u.KW, begin, end);
+    return;
+  }
+#endif
   std::fill(dx + begin * u.H * W, dx + end * u.H * W, 0.0f);
   if (stride == 1 && u.padding == 0) {
     // As in unfold_planes: no clipping; the adds keep the general path's order (kh, kw, oh, ow).
@@ -218,6 +231,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
                     int64_t W, int64_t OC, int64_t KH, int64_t KW, int64_t stride, int64_t padding) {
   const Unfold u = unfold(1, C, H, W, KH, KW, stride, padding);
   const int64_t K = C * KH * KW, S = u.OH * u.OW;
+#if defined(__x86_64__)
   if (direct(u, K)) {
     parallel_ranges(N, items_per_task(kConvGrain, OC * K * S), [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n) {
@@ -226,6 +240,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
     });
     return;
   }
+#endif
   // The bias rides in the GEMM: weight gains a column holding it and each image's cols a row of ones, so the
   // GEMM's output is y_n as it stands and no pass over y adds the bias.
   thread_local std::vector<float> weight_bias;
@@ -282,7 +297,9 @@ void conv2d_backward_params(float* dweight, float* dbias, const float* dy, const
     for (int64_t n = begin; n < end; ++n) {
       const float* dyn = dy + n * OC * S;
       if (use_direct) {
+#if defined(__x86_64__)
         conv_detail::backward_params_direct_avx2(pw, dyn, x + n * C * H * W, C, H, W, OC, KH, KW);
+#endif
       } else {
         unfold_planes(cols, x + n * C * H * W, u, 0, C);
         // dweight (OC, K) += dy_n (OC, S) x cols^T (S, K); the first image of a chunk overwrites.

@@ -26,9 +26,11 @@ void conv2d_backward_params(float* dweight, float* dbias, const float* dy, const
                             int64_t H, int64_t W, int64_t OC, int64_t KH, int64_t KW, int64_t stride, int64_t padding);
 
 // The AVX2 + FMA direct paths (conv_avx2.cc) conv2d_forward and conv2d_backward_params take for small first
-// layers, one image at a time: stride 1, no padding, OW = W - KW + 1 a multiple of 8.
+// layers, one image at a time: stride 1, no padding, OW = W - KW + 1 a multiple of 8; and the folds (col2im at
+// stride 1 without padding) of AVX2 and NEON (conv_neon.cc).
 namespace conv_detail {
 
+#if defined(__x86_64__)
 // y (OC, OH, OW) = the convolution of x (C, H, W) with weight + bias.
 void forward_direct_avx2(float* y, const float* x, const float* weight, const float* bias, int64_t C, int64_t H,
                          int64_t W, int64_t OC, int64_t KH, int64_t KW);
@@ -42,6 +44,12 @@ constexpr int64_t kMaxFoldKW = 16;
 // each dx row gathered 8 columns at a time in a register, its cols entries added in col2im's order.
 void fold_direct_avx2(float* dx, const float* cols, int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW,
                       int64_t begin, int64_t end);
+#elif defined(__aarch64__)
+// col2im (conv.h) of planes [begin, end) of dx (N, C, H, W) from cols, stride 1, no padding: each dx row gathered
+// 4 columns at a time in a register, its cols entries added in col2im's order.
+void fold_direct_neon(float* dx, const float* cols, int64_t N, int64_t C, int64_t H, int64_t W, int64_t KH, int64_t KW,
+                      int64_t begin, int64_t end);
+#endif
 
 }  // namespace conv_detail
 

@@ -1,14 +1,12 @@
 // gatherScale, native twin of src/kernels/ts/gather.ts: the product in double, rounded to float32 once, so the
-// values are the TS kernel's bit for bit. The loops are plain enough for GCC to vectorize the widening; on AVX2,
-// uint8 samples take gather_avx2.cc's float form wherever it gives the same bits (the double one bounded the
-// MNIST batch, 26 us of 100 x 784 pixels, more than its rows' trips to memory).
+// values are the TS kernel's bit for bit. The loops are plain enough for GCC to vectorize the widening; on AVX2
+// and NEON, uint8 samples take gather_avx2.cc's / gather_neon.cc's float form wherever it gives the same bits (on
+// AVX2 the double one bounded the MNIST batch, 26 us of 100 x 784 pixels, more than its rows' trips to memory).
 // Rows are picked at random from a dataset far larger than the caches: the next row is prefetched whole while
 // this one converts.
 #include "kernels/gather.h"
 
 #include "runtime/cpu.h"
-
-#include <xmmintrin.h>
 
 #include <algorithm>
 
@@ -21,7 +19,7 @@ void gather(float* __restrict out, const T* __restrict x, const int32_t* rows, i
   for (int64_t n = 0; n < N; ++n) {
     if (n + 1 < N) {
       const char* next = reinterpret_cast<const char*>(x + static_cast<int64_t>(rows[n + 1]) * D);
-      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(T)); b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(T)); b += 64) __builtin_prefetch(next + b);
     }
     const T* from = x + static_cast<int64_t>(rows[n]) * D;
     float* to = out + n * D;
@@ -36,11 +34,19 @@ void gather(float* __restrict out, const T* __restrict x, const int32_t* rows, i
 }  // namespace
 
 void gather_scale(float* out, const uint8_t* x, const int32_t* rows, int64_t N, int64_t D, double scale) {
+#if defined(__x86_64__)
   float hi, lo;
   if (scale != 1.0 && active_isa() >= Isa::avx2 && gather_detail::split_scale_exactly(scale, &hi, &lo)) {
     gather_detail::gather_bytes_avx2(out, x, rows, N, D, hi, lo);
     return;
   }
+#elif defined(__aarch64__)
+  float hi, lo;
+  if (scale != 1.0 && active_isa() == Isa::neon && gather_detail::split_scale_exactly(scale, &hi, &lo)) {
+    gather_detail::gather_bytes_neon(out, x, rows, N, D, hi, lo);
+    return;
+  }
+#endif
   gather(out, x, rows, N, D, scale);
 }
 

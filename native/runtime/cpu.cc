@@ -1,15 +1,23 @@
-// CPU detection: CPUID feature bits for the instructions, XCR0 (xgetbv) for the OS saving the registers.
+// CPU detection. x86-64: CPUID feature bits for the instructions, XCR0 (xgetbv) for the OS saving the registers.
+// AArch64: nothing to ask, Advanced SIMD (NEON) is part of ARMv8-A. Other architectures: the generic path only.
 #include "runtime/cpu.h"
 
 #include <atomic>
-#include <cpuid.h>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 namespace normnet {
 
 namespace {
+
+#if defined(__x86_64__)
+
+// The paths of this build, best first.
+constexpr Isa kPaths[] = {Isa::avx512, Isa::avx2, Isa::generic};
 
 // xgetbv via inline asm: this file is compiled for the x86-64 baseline, without -mxsave.
 uint64_t read_xcr0() {
@@ -37,6 +45,20 @@ Isa detect() {
   return Isa::generic;
 }
 
+#elif defined(__aarch64__)
+
+constexpr Isa kPaths[] = {Isa::neon, Isa::generic};
+
+Isa detect() { return Isa::neon; }
+
+#else
+
+constexpr Isa kPaths[] = {Isa::generic};
+
+Isa detect() { return Isa::generic; }
+
+#endif
+
 std::atomic<int>& active() {
   static std::atomic<int> isa{static_cast<int>(detected_isa())};
   return isa;
@@ -52,7 +74,8 @@ Isa detected_isa() {
 Isa active_isa() { return static_cast<Isa>(active().load(std::memory_order_relaxed)); }
 
 bool set_isa(Isa isa) {
-  if (static_cast<int>(isa) < 0 || static_cast<int>(isa) > static_cast<int>(detected_isa())) return false;
+  const Isa best = detected_isa();
+  if (isa != Isa::generic && isa != best && !(isa == Isa::avx2 && best == Isa::avx512)) return false;
   active().store(static_cast<int>(isa), std::memory_order_relaxed);
   return true;
 }
@@ -61,18 +84,29 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::avx512: return "avx512";
     case Isa::avx2: return "avx2";
+    case Isa::neon: return "neon";
     default: return "generic";
   }
 }
 
 bool parse_isa(const char* name, Isa* out) {
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : kPaths) {
     if (std::strcmp(name, isa_name(isa)) == 0) {
       *out = isa;
       return true;
     }
   }
   return false;
+}
+
+const char* isa_choices() {
+#if defined(__x86_64__)
+  return "'avx512', 'avx2' or 'generic'";
+#elif defined(__aarch64__)
+  return "'neon' or 'generic'";
+#else
+  return "'generic'";
+#endif
 }
 
 }  // namespace normnet

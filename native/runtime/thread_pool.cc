@@ -9,7 +9,9 @@
 // that does not exist, nor one of job g+1 with job g's function.
 #include "runtime/thread_pool.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +28,16 @@
 namespace normnet {
 
 namespace {
+
+// The spin-wait hint between polls: PAUSE on x86-64; on AArch64 an ISB, as Rust's std::hint::spin_loop emits,
+// since YIELD is a no-op on most cores and the poll would run flat out.
+inline void spin_pause() {
+#if defined(__x86_64__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("isb" ::: "memory");
+#endif
+}
 
 // How long an idle worker polls for the next job before sleeping.
 constexpr auto kSpin = std::chrono::microseconds(200);
@@ -115,7 +127,7 @@ struct ThreadPool::Impl {
       const int64_t spin_end = now + std::chrono::nanoseconds(kSpin).count();
       while (gen == seen && !stop.load()) {
         heartbeat.store(now, std::memory_order_relaxed);
-        for (int i = 0; i < 64; ++i) _mm_pause();
+        for (int i = 0; i < 64; ++i) spin_pause();
         gen = generation_of(state.load());
         now = now_ns();
         if (gen == seen && now > spin_end) {
@@ -224,7 +236,7 @@ bool ThreadPool::run(int n_tasks, TaskFn fn, void* ctx) {
     const int64_t waiting = now_ns();
     for (int spins = 0; p.done.load() < n_tasks; ++spins) {
       if (spins < 4096) {
-        _mm_pause();
+        spin_pause();
       } else {
         std::this_thread::yield();
       }

@@ -7,8 +7,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from './kernels.js';
 
-export type Isa = 'avx512' | 'avx2' | 'generic';
-export const ISAS: readonly Isa[] = ['avx512', 'avx2', 'generic'];
+export type Isa = 'avx512' | 'avx2' | 'neon' | 'generic';
+/** The addon's CPU paths on this architecture, best first: x86-64 avx512, avx2, generic; arm64 neon, generic. */
+export const ISAS: readonly Isa[] =
+  process.arch === 'x64' ? ['avx512', 'avx2', 'generic'] : process.arch === 'arm64' ? ['neon', 'generic'] : ['generic'];
 
 /**
  * The native thread pool's account of small products (2^18 to 2^23 multiply-adds), which split over its threads

@@ -1,7 +1,7 @@
 /**
  * describeBackends(title, fn) runs one suite on every backend: the TS kernels, and the native kernels on each
- * CPU path this machine has (avx512, avx2, generic). With REQUIRE_NATIVE=1 (CI) a missing addon fails the
- * suite instead of skipping it.
+ * CPU path this machine has (avx512, avx2, generic on x86-64; neon, generic on arm64). With REQUIRE_NATIVE=1 (CI)
+ * a missing addon fails the suite instead of skipping it.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { configure, getBackend, nativeAvailable, type Backend } from '../../src/kernels/backend.js';

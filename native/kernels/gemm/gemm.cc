@@ -39,6 +39,7 @@ struct Config {
 const Config& config(Isa isa) {
   using namespace gemm_detail;
   static const Config generic{5, 8, 96, 384, 4096, block_kernel_generic, pack_transposed, pack_copied};
+#if defined(__x86_64__)
   static const Config avx2{6, 16, 96, 384, 4080, block_kernel_avx2, pack_transposed_avx2, pack_copied_avx2};
   static const Config avx512{12, 32, 192, 256, 4096, block_kernel_avx512, pack_transposed_avx2, pack_copied_avx2};
   switch (isa) {
@@ -46,6 +47,15 @@ const Config& config(Isa isa) {
     case Isa::avx2: return avx2;
     default: return generic;
   }
+#elif defined(__aarch64__)
+  // Not measured on ARM hardware: a 256 x 12 B micro-panel is 12 KiB of a 32-64 KiB L1d, a 128 x 256 A block
+  // 128 KiB of a 512 KiB-1 MiB L2 (Cortex-A72, A76, Neoverse N1); NC a multiple of 12.
+  static const Config neon{8, 12, 128, kNeonMaxK, 4080, block_kernel_neon, pack_transposed_neon, pack_copied};
+  return isa == Isa::neon ? neon : generic;
+#else
+  (void)isa;
+  return generic;
+#endif
 }
 
 // A packing buffer that only grows; 64-byte aligned for full-line vector loads.

@@ -35,11 +35,18 @@ struct BlockArgs {
   bool edges_along_k;
 };
 
+#if defined(__x86_64__)
 // MR x NR = 12 x 32.
 void block_kernel_avx512(const BlockArgs& args);
 // MR x NR = 6 x 16.
 void block_kernel_avx2(const BlockArgs& args);
-// MR x NR = 5 x 8, portable vector extensions (SSE2 at the x86-64 baseline).
+#elif defined(__aarch64__)
+// The longest k block_kernel_neon takes: the driver's K block on NEON (its edge panels are copied on the stack).
+constexpr int64_t kNeonMaxK = 256;
+// MR x NR = 8 x 12; k <= kNeonMaxK.
+void block_kernel_neon(const BlockArgs& args);
+#endif
+// MR x NR = 5 x 8, portable vector extensions (SSE2 at the x86-64 baseline, NEON on AArch64).
 void block_kernel_generic(const BlockArgs& args);
 
 }  // namespace normnet::gemm_detail

@@ -17,8 +17,13 @@ using PackFn = void (*)(const float* src, int64_t ld, int64_t count, int64_t k, 
 // Portable.
 void pack_transposed(const float* src, int64_t ld, int64_t count, int64_t k, int width, float* out);
 void pack_copied(const float* src, int64_t ld, int64_t count, int64_t k, int width, float* out);
+#if defined(__x86_64__)
 // AVX2 (pack_avx2.cc); width <= 32.
 void pack_transposed_avx2(const float* src, int64_t ld, int64_t count, int64_t k, int width, float* out);
 void pack_copied_avx2(const float* src, int64_t ld, int64_t count, int64_t k, int width, float* out);
+#elif defined(__aarch64__)
+// NEON (pack_neon.cc); width a multiple of 4.
+void pack_transposed_neon(const float* src, int64_t ld, int64_t count, int64_t k, int width, float* out);
+#endif
 
 }  // namespace normnet::gemm_detail
