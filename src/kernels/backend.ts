@@ -17,7 +17,7 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', 'ts'
 
 export interface BackendInfo {
   backend: BackendName;
-  /** The CPU path the kernels take: 'avx512' | 'avx2' | 'generic', or 'ts' for the TypeScript kernels. */
+  /** The CPU path the kernels take: 'avx512' | 'avx2' | 'generic' (x86-64), 'neon' | 'generic' (arm64), or 'ts'. */
   isa: Isa | 'ts';
   /** The best path this CPU supports ('ts' for the TypeScript backend). */
   detectedIsa: Isa | 'ts';
