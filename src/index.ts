@@ -28,3 +28,5 @@ export { writeRunReport, type RunReportInput } from './report/run-report.js';
 export * from './jobs/index.js';
 export * from './bench/index.js';
 export { serve, type ServeOptions } from './serve/index.js';
+export { loadModel, type LoadedModel, type LoadModelOptions } from './deploy/load-model.js';
+export { encodeOnnx, decodeOnnx, ONNX_IR_VERSIONS, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValue, type OnnxAttribute } from './io/onnx.js';

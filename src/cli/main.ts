@@ -8,9 +8,11 @@ import { version } from '../version.js';
 import { benchCommand } from './bench.js';
 import { evalCommand, EVAL_USAGE } from './eval.js';
 import { experimentCommand } from './experiment.js';
+import { exportCommand, EXPORT_USAGE } from './export.js';
 import { jobsCommand, JOBS_USAGE, submitCommand, SUBMIT_USAGE, workerCommand, WORKER_USAGE } from './jobs.js';
 import { ConfigError } from '../train/config.js';
 import { UsageError } from './options.js';
+import { predictCommand, PREDICT_USAGE } from './predict.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
 
 const USAGE = `Usage: normnet <command> [options]
@@ -18,6 +20,8 @@ const USAGE = `Usage: normnet <command> [options]
 Commands:
   train [options]       train a model (default: an MLP with BatchNorm on MNIST); normnet train --help
   eval CHECKPOINT       test loss, accuracy and confusion matrix of a checkpoint
+  export RUN --onnx F   write a run's model as an ONNX file (--fold-batchnorm folds BatchNorm first)
+  predict RUN --input F class probabilities and predicted classes of a file of samples (CSV, .npy, idx)
   experiment NAME       an experiment on Batch Normalization, with charts and a report: weight-scale,
                         activations, depth, optimizers; normnet experiment --help
   submit CONFIG.json    queue a training run (embedded queue in --dir, or BullMQ with --redis); --wait follows it
@@ -25,7 +29,7 @@ Commands:
   worker                run the queue's jobs (on this machine: --dir; on many: --redis URL)
   serve                 the training service: HTTP API and dashboard over a queue; normnet serve --help
   bench [BENCHMARK]     time native (each CPU path) against TS: gemm, layers, epoch; normnet bench --help
-  info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / generic) and its threads
+  info [--json]         which backend loaded, the CPU path it takes (avx512 / avx2 / neon / generic) and its threads
 
 Options:
   --version       print the version
@@ -34,7 +38,7 @@ Options:
 Environment:
   NORMNET_BACKEND       native | ts (default: native when the addon loads)
   NORMNET_NUM_THREADS   threads of the native pool (default: the machine's cores)
-  NORMNET_ISA           force a lower CPU path: avx2 | generic`;
+  NORMNET_ISA           force a lower CPU path: avx2 | generic (x86-64), generic (arm64)`;
 
 function info(args: string[]): number {
   const unknown = args.filter((arg) => arg !== '--json');
@@ -79,6 +83,12 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(rest);
     case 'experiment':
       return experimentCommand(rest);
+    case 'export':
+      if (rest.includes('--help')) return printed(EXPORT_USAGE);
+      return exportCommand(rest);
+    case 'predict':
+      if (rest.includes('--help')) return printed(PREDICT_USAGE);
+      return predictCommand(rest);
     case 'submit':
       if (rest.includes('--help')) return printed(SUBMIT_USAGE);
       return submitCommand(rest);

@@ -7,8 +7,9 @@
  * Fields are separated by commas; a field in double quotes may hold commas, line breaks and "" for a quote.
  * Records end in CRLF or LF; a UTF-8 byte order mark, a trailing newline and blank trailing lines are accepted.
  * The label column is the one named by `label` (default "label"), anywhere in the row; every other column is a
- * feature, in column order. Numbers are decimal (`-1.5`, `.5`, `2e-3`); NaN and infinities are refused, since
- * one would poison every weight it touches. Labels are class indices: integers >= 0 (`3` or `3.0`).
+ * feature, in column order (with `labelRequired: false`, a file without that column is all features). Numbers
+ * are decimal (`-1.5`, `.5`, `2e-3`); NaN and infinities are refused, since one would poison every weight it
+ * touches. Labels are class indices: integers >= 0 (`3` or `3.0`).
  *
  * Everything is checked while reading; a bad cell is a DataFileError naming the file, the line (1-based, the
  * header is line 1) and the column, e.g. `iris.csv: line 7, column "sepal_len": "abc" is not a number`.
@@ -18,12 +19,17 @@ import { DataFileError, featureProblem, labelProblem, readDataFile } from './dat
 export interface CsvOptions {
   /** The name of the label column; default "label". */
   label?: string;
+  /**
+   * Default true. false accepts a file without the label column (inputs to predict on): every column is then a
+   * feature and `labels` is empty. A file that has the column still has it read and checked as labels.
+   */
+  labelRequired?: boolean;
 }
 
 export interface CsvDataset {
   /** (N, D) features, row-major. */
   x: Float32Array;
-  /** (N) class indices. */
+  /** (N) class indices; empty (length 0) for a file without a label column, read with labelRequired false. */
   labels: Int32Array;
   /** [N, D]. */
   shape: [number, number];
@@ -33,7 +39,7 @@ export interface CsvDataset {
   lines: Int32Array;
 }
 
-/** Reads a CSV file of numeric feature columns and one label column. */
+/** Reads a CSV file of numeric feature columns and one label column (or none, with labelRequired false). */
 export function readCsvDataset(path: string, options: CsvOptions = {}): CsvDataset {
   const labelName = options.label ?? 'label';
   if (typeof labelName !== 'string' || labelName === '') throw new TypeError(`readCsvDataset: label must be a column name, got ${String(labelName)}`);
@@ -48,10 +54,10 @@ export function readCsvDataset(path: string, options: CsvOptions = {}): CsvDatas
   if (header.done) fail('line 1', 'empty file: expected a header row naming the columns, then one row a sample');
   const names = header.value.fields.map((name) => name.trim());
   const labelColumn = names.indexOf(labelName);
-  if (labelColumn < 0) {
+  if (labelColumn < 0 && options.labelRequired !== false) {
     fail('line 1', `no label column "${labelName}"; the columns are ${names.map((n) => `"${n}"`).join(', ')} (name the label column with the label option)`);
   }
-  if (names.indexOf(labelName, labelColumn + 1) >= 0) fail('line 1', `two columns are named "${labelName}"; which one is the label is ambiguous`);
+  if (labelColumn >= 0 && names.indexOf(labelName, labelColumn + 1) >= 0) fail('line 1', `two columns are named "${labelName}"; which one is the label is ambiguous`);
   const featureNames = names.filter((_, column) => column !== labelColumn);
   const D = featureNames.length;
   if (D === 0) fail('line 1', `no feature columns: the only column is the label "${labelName}"`);
@@ -82,7 +88,7 @@ export function readCsvDataset(path: string, options: CsvOptions = {}): CsvDatas
     lines[N++] = line;
   }
   if (N === 0) fail('line 2', 'no data rows after the header');
-  return { x: x.slice(0, N * D), labels: labels.slice(0, N), shape: [N, D], featureNames, lines: lines.slice(0, N) };
+  return { x: x.slice(0, N * D), labels: labels.slice(0, labelColumn >= 0 ? N : 0), shape: [N, D], featureNames, lines: lines.slice(0, N) };
 }
 
 /** The value of a decimal number cell (surrounding spaces allowed), NaN for a NaN or infinity, null for anything else. */

@@ -16,7 +16,8 @@
  * statistics (scaling.ts) are fitted on the training data only and applied to both; passing them back in
  * (`scaling`, e.g. from a checkpoint) applies them instead of fitting, so a resumed run and an evaluation
  * see exactly the values training saw. All files are read and checked here, before any training starts;
- * a bad one is a DataFileError naming the file and where in it.
+ * a bad one is a DataFileError naming the file and where in it. readFeatureFile reads the samples of one file
+ * alone (a CSV file without a label column too), for `normnet predict`.
  */
 import { basename } from 'node:path';
 import { readCsvDataset } from './csv.js';
@@ -117,6 +118,31 @@ export function loadDataFiles(options: DataFilesOptions): DataFiles {
   return { train: dataset(train, trainX), test: test && dataset(test, testX!), scaling };
 }
 
+export interface FeatureFileOptions {
+  /** A CSV column of this name (default "label"), when the file has one, holds labels: it is read apart, not as a feature. */
+  label?: string;
+}
+
+export interface FeatureFile {
+  /** (N, ...sampleShape) row-major, as a training batch holds them before scaling: uint8 pixels as value / 255. */
+  x: Float32Array;
+  /** [N, ...sampleShape]. */
+  shape: number[];
+}
+
+/**
+ * The samples of one file to predict on: 'FILE.csv' (a header and feature columns; a label column may be there
+ * or not), 'FEATURES.npy', 'IMAGES-idx3-ubyte[.gz]', or a pair as loadDataFiles takes it (its labels unread).
+ * Checked as training files are: a bad one is a DataFileError naming the file and the row or sample.
+ */
+export function readFeatureFile(spec: string, options: FeatureFileOptions = {}): FeatureFile {
+  const { label = 'label' } = options;
+  const file = /\.csv$/i.test(spec) ? spec : spec.split(',')[0].trim();
+  const { x, shape } = /\.csv$/i.test(file) ? readCsvDataset(file, { label, labelRequired: false }) : /\.npy$/i.test(file) ? npySamples(file) : idxImages(file);
+  if (shape[0] === 0) throw new DataFileError(`${file}: no samples (shape [${shape.join(', ')}])`);
+  return { x: x instanceof Float32Array ? x : toFloat32(x), shape };
+}
+
 /** Reads one data file in the form its name gives, and checks it holds samples. */
 function readSource(spec: string, label: string): Source {
   let source: Source;
@@ -136,18 +162,21 @@ function csvSource(file: string, label: string): Source {
 }
 
 function npySource(featuresFile: string, labelsFile: string): Source {
-  const features = readNpy(featuresFile);
+  const features = npySamples(featuresFile);
   const labels = readNpy(labelsFile);
-  if (features.shape.length < 2) {
-    throw new DataFileError(`${featuresFile}: features must have shape (N, ...): N samples of one or more dimensions, got (${features.shape.join(', ')}); save x.reshape(len(x), -1) for one value a sample`);
-  }
   if (labels.shape.length !== 1) throw new DataFileError(`${labelsFile}: labels must have shape (N,), got (${labels.shape.join(', ')}); save y.reshape(-1)`);
   const N = features.shape[0];
   if (labels.shape[0] !== N) throw new DataFileError(`${labelsFile}: ${labels.shape[0]} labels for the ${N} samples of ${featuresFile}`);
-  return {
-    file: featuresFile, x: npyFeatures(features, featuresFile), labels: npyLabels(labels, labelsFile), shape: features.shape,
-    labelAt: (i) => `${labelsFile}: sample ${i}`,
-  };
+  return { file: featuresFile, ...features, labels: npyLabels(labels, labelsFile), labelAt: (i) => `${labelsFile}: sample ${i}` };
+}
+
+/** A .npy file of samples, (N, ...). */
+function npySamples(file: string): { x: Float32Array | Uint8Array; shape: number[] } {
+  const features = readNpy(file);
+  if (features.shape.length < 2) {
+    throw new DataFileError(`${file}: features must have shape (N, ...): N samples of one or more dimensions, got (${features.shape.join(', ')}); save x.reshape(len(x), -1) for one value a sample`);
+  }
+  return { x: npyFeatures(features, file), shape: features.shape };
 }
 
 /** uint8 features stay bytes (pixels); any other dtype becomes float32, each value checked finite. */
@@ -177,22 +206,29 @@ function npyLabels({ data }: NpyArray, file: string): Int32Array {
 }
 
 function idxSource(imagesFile: string, labelsFile: string): Source {
-  let images: ReturnType<typeof readIdx>;
-  let labels: ReturnType<typeof readIdx>;
+  const images = idxImages(imagesFile);
+  const labels = idxRead(labelsFile);
+  if (labels.dims.length !== 1) throw new DataFileError(`${labelsFile}: expected labels of 1 dimension (N), got ${labels.dims.join('×')}`);
+  const N = images.shape[0];
+  if (labels.dims[0] !== N) throw new DataFileError(`${labelsFile}: ${labels.dims[0]} labels for the ${N} samples of ${imagesFile}`);
+  return { file: imagesFile, ...images, labels: Int32Array.from(labels.data), labelAt: (i) => `${labelsFile}: sample ${i}` };
+}
+
+/** An idx file of samples; images (N, H, W) get one channel, [N, 1, H, W], as the MNIST loaders give them. */
+function idxImages(file: string): { x: Uint8Array; shape: number[] } {
+  const images = idxRead(file);
+  if (images.dims.length < 2) throw new DataFileError(`${file}: expected samples of 2 or more dimensions, (N, H, W) or (N, D), got ${images.dims.join('×')}`);
+  const [N, ...rest] = images.dims;
+  return { x: images.data, shape: rest.length === 2 ? [N, 1, ...rest] : images.dims };
+}
+
+function idxRead(file: string): ReturnType<typeof readIdx> {
   try {
-    images = readIdx(imagesFile);
-    labels = readIdx(labelsFile);
+    return readIdx(file);
   } catch (error) {
     // One error class for every bad data file, whatever its form; IdxError's message already names the file.
     throw error instanceof IdxError ? new DataFileError(error.message, { cause: error }) : error;
   }
-  if (images.dims.length < 2) throw new DataFileError(`${imagesFile}: expected samples of 2 or more dimensions, (N, H, W) or (N, D), got ${images.dims.join('×')}`);
-  if (labels.dims.length !== 1) throw new DataFileError(`${labelsFile}: expected labels of 1 dimension (N), got ${labels.dims.join('×')}`);
-  const N = images.dims[0];
-  if (labels.dims[0] !== N) throw new DataFileError(`${labelsFile}: ${labels.dims[0]} labels for the ${N} samples of ${imagesFile}`);
-  // Images (N, H, W) as one channel, [N, 1, H, W], as the MNIST loaders give them.
-  const shape = images.dims.length === 3 ? [N, 1, images.dims[1], images.dims[2]] : images.dims;
-  return { file: imagesFile, x: images.data, labels: Int32Array.from(labels.data), shape, labelAt: (i) => `${labelsFile}: sample ${i}` };
 }
 
 /** x as float32 for scaling: float32 itself (scaled in place: it is this loader's own copy), or bytes / 255. */

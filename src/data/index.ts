@@ -13,4 +13,4 @@ export { DataFileError } from './data-file-error.js';
 export { readCsvDataset, type CsvDataset, type CsvOptions } from './csv.js';
 export { readNpy, decodeNpy, encodeNpy, type NpyArray, type NpyData, type NpyDtype } from './npy.js';
 export { fitScaling, applyScaling, SCALE_MODES, type ScaleMode, type ScalingStats } from './scaling.js';
-export { loadDataFiles, type DataFilesOptions, type DataFiles } from './data-files.js';
+export { loadDataFiles, readFeatureFile, type DataFilesOptions, type DataFiles, type FeatureFileOptions, type FeatureFile } from './data-files.js';

@@ -19,7 +19,7 @@ export interface BatchNormOptions {
   affine?: boolean;
 }
 
-abstract class BatchNorm extends Layer {
+export abstract class BatchNorm extends Layer {
   readonly eps: number;
   readonly momentum: number | null;
   readonly affine: boolean;

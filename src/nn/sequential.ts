@@ -8,9 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { getBackend, type Backend, type BackendChoice } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
-import { readSafetensors, writeSafetensors, type StateDict } from '../io/safetensors.js';
+import { readSafetensors, writeFileAtomic, writeSafetensors, type StateDict } from '../io/safetensors.js';
 import { Random } from '../util/random.js';
+import { architectureMetadata, type Architecture } from './architecture.js';
+import { foldLayers } from './fold-batchnorm.js';
 import type { Layer, LayerContext, TensorSpec } from './layer.js';
+import { layerSpec, type LayerSpec } from './layer-list.js';
+import { Linear } from './linear.js';
+import { sequentialToOnnx, type OnnxOptions } from './onnx-export.js';
 import { formatShape, sizeOf, type Tensor } from './tensor.js';
 
 export interface SequentialOptions {
@@ -27,6 +32,11 @@ export interface SequentialOptions {
    * instead of two, forward and backward); the same results, to rounding. Default true.
    */
   fuse?: boolean;
+  /**
+   * A sample's shape, without the batch dimension ([784], [1, 28, 28]): part of the architecture that `save`
+   * writes and `toOnnx` exports. Default: the first input's, or [in] when the first layer is a Linear.
+   */
+  inputShape?: readonly number[];
 }
 
 export interface Parameter {
@@ -61,6 +71,8 @@ export class Sequential {
   private readonly one: FloatArray;
   /** fused[i]: layer i runs inside layer i - 1's kernels, so forward and backward skip it. */
   private readonly fused: boolean[];
+  /** A sample's shape, as given or as the first forward saw it. */
+  private sampleShape?: number[];
 
   constructor(layers: Layer[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) throw new TypeError('Sequential: layers must be a non-empty array of layers');
@@ -82,6 +94,14 @@ export class Sequential {
     this.weightDecay = options.weightDecay ?? 0;
     if (!(this.weightDecay >= 0 && Number.isFinite(this.weightDecay))) throw new RangeError(`Sequential: weightDecay must be a finite number >= 0, got ${this.weightDecay}`);
     this.checkFinite = options.checkFinite ?? false;
+    if (options.inputShape !== undefined) {
+      const shape = options.inputShape;
+      if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+        throw new TypeError(`Sequential: inputShape must be a sample's shape such as [784] or [1, 28, 28], got ${JSON.stringify(shape)}`);
+      }
+      this.sampleShape = [...shape];
+      this.outputShape([2, ...shape], false); // the layers take it: a RangeError naming the first that does not
+    }
     const floatType = this.backend.dtype === 'float64' ? Float64Array : Float32Array;
     this.one = new floatType([1]);
 
@@ -130,16 +150,20 @@ export class Sequential {
   forward(x: Tensor | FloatArray, shape?: readonly number[]): Tensor {
     let t = this.checkInput(x, shape);
     this.outputShape(t.shape); // every layer accepts its input before any of them runs
+    this.sampleShape ??= t.shape.slice(1);
     for (let i = 0; i < this.layers.length; i++) if (!this.fused[i]) t = this.layers[i].forward(t, this.training);
     return t;
   }
 
-  /** The output shape for an input shape; a RangeError naming the first layer that does not accept its input. */
-  outputShape(input: readonly number[]): number[] {
+  /**
+   * The output shape for an input shape, in the model's mode or in `training`'s; a RangeError naming the first
+   * layer that does not accept its input.
+   */
+  outputShape(input: readonly number[], training = this.training): number[] {
     let shape = [...input];
     this.layers.forEach((layer, i) => {
       try {
-        shape = layer.outputShape(shape, this.training);
+        shape = layer.outputShape(shape, training);
       } catch (error) {
         if (error instanceof RangeError) throw new RangeError(`layer ${i}: ${error.message}`);
         throw error;
@@ -241,8 +265,49 @@ export class Sequential {
     for (const [layer, name, key] of counters) layer.setCounter(name, Number(dict[key].data[0]));
   }
 
+  /** Writes the state dict, and the architecture (when known) in the metadata, so loadModel can rebuild the model. */
   save(path: string, metadata?: Record<string, string>): void {
-    writeSafetensors(path, this.stateDict(), metadata);
+    writeSafetensors(path, this.stateDict(), { ...architectureMetadata(this.architecture()), ...metadata });
+  }
+
+  /** A sample's shape (no batch dimension): as given, else the first input's, else [in] of a first Linear; else undefined. */
+  get inputShape(): number[] | undefined {
+    const first = this.layers[0];
+    const shape = this.sampleShape ?? (first instanceof Linear ? [first.inFeatures] : undefined);
+    return shape && [...shape];
+  }
+
+  /**
+   * The input shape and the layer list with every option, which layersFromList rebuilds the layers from;
+   * undefined when the input shape is unknown or a layer has no layer-list type (a user's own class).
+   */
+  architecture(): Architecture | undefined {
+    const inputShape = this.inputShape;
+    const layers = this.layers.map(layerSpec);
+    if (!inputShape || layers.some((spec) => spec === undefined)) return undefined;
+    return { inputShape, layers: layers as LayerSpec[] };
+  }
+
+  /**
+   * A new model, in eval mode, computing this one's eval output with every BatchNorm folded into the Linear or
+   * Conv2d before it (or made a ChannelAffine when there is none) and Dropout left out: fewer layers and passes,
+   * less memory. Equal to this model's eval output within float32 rounding. See fold-batchnorm.ts.
+   */
+  foldBatchNorm(): Sequential {
+    const { layers, state } = foldLayers(this.layers, this.stateDict());
+    const folded = new Sequential(layers, { backend: this.backend, seed: this.seed, checkFinite: this.checkFinite, inputShape: this.inputShape });
+    folded.loadStateDict(state);
+    return folded.eval();
+  }
+
+  /** The model as an ONNX file's bytes (eval mode; input "input" [N, ...inputShape], output "logits"). See onnx-export.ts. */
+  toOnnx(options: OnnxOptions = {}): Uint8Array {
+    return sequentialToOnnx(this, options);
+  }
+
+  /** Writes `toOnnx(options)` to `path`, atomically. */
+  saveOnnx(path: string, options: OnnxOptions = {}): void {
+    writeFileAtomic(path, this.toOnnx(options));
   }
 
   /** Loads weights saved by `save` or by torch + safetensors (`save_file(model.state_dict(), path)`). */

@@ -1,14 +1,17 @@
 /**
  * Checkpoints: a directory `checkpoint/` inside a run's output directory holding `model.safetensors` (the
  * state dict, loadable by PyTorch) and `trainer.json` (the trainer's state: position, generators, optimizer
- * state, history; plus the run's configuration and the feature scaling of the user's data). Written atomically as a pair: the new checkpoint is written
- * complete into `checkpoint.tmp/`, the previous one is moved to `checkpoint.old/`, the new one into place,
- * and only then is the old one removed. A crash at any moment leaves a complete checkpoint or the previous one.
+ * state, history; plus the run's configuration and the feature scaling of the user's data). model.safetensors'
+ * metadata also holds the model's architecture, so the file alone rebuilds the model (loadModel). Written
+ * atomically as a pair: the new checkpoint is written complete into `checkpoint.tmp/`, the previous one is moved
+ * to `checkpoint.old/`, the new one into place, and only then is the old one removed. A crash at any moment
+ * leaves a complete checkpoint or the previous one.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeFileAtomic, writeSafetensors, type StateDict } from '../io/safetensors.js';
 import type { ScalingStats } from '../data/scaling.js';
+import { architectureMetadata } from '../nn/architecture.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { TrainerState } from './trainer.js';
 
@@ -17,6 +20,8 @@ export interface Checkpoint {
   config: Record<string, unknown>;
   trainer: TrainerState;
   model: StateDict;
+  /** model.safetensors' metadata: the format and the model's architecture (nn/architecture.ts), which loadModel rebuilds it from. */
+  modelMetadata: Record<string, string>;
   /** The feature scaling of the user's data the run trained on (absent or null: none). */
   scaling?: ScalingStats | null;
 }
@@ -29,7 +34,7 @@ export function writeCheckpoint(outDir: string, model: Sequential, trainer: Trai
   const old = join(outDir, 'checkpoint.old');
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp, { recursive: true });
-  writeSafetensors(join(temp, 'model.safetensors'), model.stateDict(), { format: FORMAT });
+  writeSafetensors(join(temp, 'model.safetensors'), model.stateDict(), { format: FORMAT, ...architectureMetadata(model.architecture()) });
   writeFileAtomic(join(temp, 'trainer.json'), `${JSON.stringify({ format: FORMAT, config, trainer, scaling }, null, 1)}\n`);
   if (existsSync(final)) {
     rmSync(old, { recursive: true, force: true });
@@ -60,8 +65,9 @@ export function readCheckpoint(path: string): Checkpoint {
     throw new Error(`${file}: corrupt checkpoint: not a ${FORMAT} trainer state`);
   }
   if (parsed.scaling !== undefined && parsed.scaling !== null && !isScaling(parsed.scaling)) throw new Error(`${file}: corrupt checkpoint: bad scaling statistics`);
+  const { tensors, metadata } = readSafetensors(join(dir, 'model.safetensors'));
   return {
-    dir, config: parsed.config as Record<string, unknown>, trainer: parsed.trainer, model: readSafetensors(join(dir, 'model.safetensors')).tensors,
+    dir, config: parsed.config as Record<string, unknown>, trainer: parsed.trainer, model: tensors, modelMetadata: metadata,
     scaling: (parsed.scaling as ScalingStats | null | undefined) ?? null,
   };
 }

@@ -1,11 +1,6 @@
 /**
- * Models by name or by layer list, for the CLI and the experiments. Layer lists are JSON objects whose input
- * sizes are inferred from the data, e.g.
- *   [{ "type": "conv2d", "out": 20, "kernel": 5 }, { "type": "batchnorm2d" }, { "type": "relu" },
- *    { "type": "maxpool2d", "kernel": 2 }, { "type": "flatten" }, { "type": "linear", "out": 10 }]
- * Types: linear {out, bias?}, conv2d {out, kernel, stride?, padding?, bias?}, batchnorm1d, batchnorm2d
- * {momentum?, eps?}, relu, sigmoid, dropout {p}, maxpool2d {kernel, stride?}, flatten. Linear and conv2d take
- * the model's `init`.
+ * Models by name, for the CLI and the experiments: the MLP and the seeds' CNN. Models from a JSON layer list
+ * (`--layers`) are built by `layersFromList` (src/nn/layer-list.ts, which documents the list's types and options).
  */
 import { BatchNorm1d, BatchNorm2d } from '../nn/batchnorm.js';
 import { ReLU, Sigmoid } from '../nn/activation.js';
@@ -57,72 +52,5 @@ export function cnnLayers(classes: number, options: Pick<MlpOptions, 'init' | 'b
   ];
 }
 
-type LayerSpec = Record<string, unknown> & { type: string };
-
-/** Layers from a JSON layer list, sizes inferred from `inputShape` (without the batch dimension). */
-export function layersFromList(list: unknown[], inputShape: readonly number[], init: Init = 'default'): Layer[] {
-  let shape = [...inputShape];
-  return list.map((raw, i) => {
-    const where = `layers[${i}]`;
-    if (typeof raw !== 'object' || raw === null || typeof (raw as LayerSpec).type !== 'string') {
-      throw new RangeError(`${where} must be an object with a "type", such as { "type": "linear", "out": 10 }`);
-    }
-    const spec = raw as LayerSpec;
-    const num = (key: string, fallback?: number): number => {
-      const value = spec[key] ?? fallback;
-      if (typeof value !== 'number') throw new RangeError(`${where} (${spec.type}) needs a number "${key}"`);
-      return value;
-    };
-    const known = (keys: string[]) => {
-      for (const key of Object.keys(spec)) if (key !== 'type' && !keys.includes(key)) throw new RangeError(`${where} (${spec.type}): unknown key "${key}"`);
-    };
-    let layer: Layer;
-    switch (spec.type) {
-      case 'linear':
-        known(['out', 'bias']);
-        if (shape.length !== 1) throw new RangeError(`${where} (linear) needs flat input, got [${shape.join(', ')}]: add { "type": "flatten" } before it`);
-        layer = new Linear(shape[0], num('out'), { init, bias: spec.bias !== false });
-        break;
-      case 'conv2d':
-        known(['out', 'kernel', 'stride', 'padding', 'bias']);
-        if (shape.length !== 3) throw new RangeError(`${where} (conv2d) needs [C, H, W] input, got [${shape.join(', ')}]`);
-        layer = new Conv2d(shape[0], num('out'), num('kernel'), { stride: num('stride', 1), padding: num('padding', 0), bias: spec.bias !== false, init });
-        break;
-      case 'batchnorm1d':
-      case 'batchnorm2d': {
-        known(['momentum', 'eps']);
-        const options = { momentum: spec.momentum as number | undefined, eps: spec.eps as number | undefined };
-        layer = spec.type === 'batchnorm1d' ? new BatchNorm1d(shape[0], options) : new BatchNorm2d(shape[0], options);
-        break;
-      }
-      case 'relu':
-        known([]);
-        layer = new ReLU();
-        break;
-      case 'sigmoid':
-        known([]);
-        layer = new Sigmoid();
-        break;
-      case 'dropout':
-        known(['p']);
-        layer = new Dropout(num('p'));
-        break;
-      case 'maxpool2d':
-        known(['kernel', 'stride']);
-        layer = new MaxPool2d(num('kernel'), { stride: num('stride', num('kernel')) });
-        break;
-      case 'flatten':
-        known([]);
-        layer = new Flatten();
-        break;
-      default:
-        throw new RangeError(`${where}: unknown layer type "${spec.type}" (linear, conv2d, batchnorm1d, batchnorm2d, relu, sigmoid, dropout, maxpool2d, flatten)`);
-    }
-    try {
-      shape = layer.outputShape([2, ...shape], false).slice(1);
-    } catch (error) {
-      throw new RangeError(`${where}: ${(error as Error).message}`);
-    }
-    return layer;
-  });
-}
+/** Layer lists live below Sequential (it writes them into saved files); re-exported here for the runs that build from them. */
+export { layersFromList } from '../nn/layer-list.js';
