@@ -11,7 +11,7 @@ import { Job, JobError } from '../jobs/job.js';
 import { JobQueue, type JobQueueOptions } from '../jobs/queue.js';
 import { JOB_STATUSES, type JobStatus } from '../jobs/store.js';
 import { epochLine } from './progress.js';
-import { parseFlags, UsageError } from './options.js';
+import { integerFlag, parseFlags, UsageError } from './options.js';
 
 const WHERE = `  --dir DIR          the queue's directory: job records and run directories (default runs)
   --redis URL        use the BullMQ queue on this Redis (redis://host:port) instead of the embedded one`;
@@ -77,14 +77,6 @@ async function closed(queue: JobQueue): Promise<void> {
   await answered(queue.close(), {}, 2000).catch(() => {});
 }
 
-function integer(values: Record<string, string>, flag: string, min: number): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${raw}`);
-  return value;
-}
-
 export async function submitCommand(args: string[]): Promise<number> {
   const [file, ...rest] = args;
   if (file === undefined || file.startsWith('--')) throw new UsageError('submit needs a config file (normnet submit job.json)');
@@ -98,7 +90,7 @@ export async function submitCommand(args: string[]): Promise<number> {
   const wait = switches.has('--wait');
   const queue = new JobQueue({ ...queueOptions(values), work: wait && values['--redis'] === undefined });
   try {
-    const job = await answered(queue.submit(config, { priority: integer(values, '--priority', 0), name: values['--name'] }), values);
+    const job = await answered(queue.submit(config, { priority: integerFlag(values, '--priority', 0), name: values['--name'] }), values);
     console.log(job.id);
     if (!wait) return 0;
     return await follow(job);
@@ -182,8 +174,8 @@ async function cancelCommand(args: string[]): Promise<number> {
 
 export async function workerCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(args, [], ['--dir', '--redis', '--concurrency', '--threads'], []);
-  const concurrency = integer(values, '--concurrency', 1) ?? 1;
-  const queue = new JobQueue({ ...queueOptions(values), work: true, concurrency, threads: integer(values, '--threads', 1) });
+  const concurrency = integerFlag(values, '--concurrency', 1) ?? 1;
+  const queue = new JobQueue({ ...queueOptions(values), work: true, concurrency, threads: integerFlag(values, '--threads', 1) });
   const where = values['--redis'] ? `BullMQ on ${values['--redis']}, run directories in ${queue.dir}` : queue.dir;
   console.log(`normnet worker: running jobs of ${where}, ${concurrency} at a time (pid ${process.pid})`);
   queue.on('status', (job: Job) => {

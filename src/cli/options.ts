@@ -51,6 +51,15 @@ export function parseFlags(args: readonly string[], switches: readonly string[],
   return { options, switches: seen, values };
 }
 
+/** The integer value of a command's own flag (`values` from parseFlags), if given; below `min` is a UsageError. */
+export function integerFlag(values: Record<string, string>, flag: string, min: number): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${raw}`);
+  return value;
+}
+
 /** One line per option; `defaults` (by key) are shown after the help. */
 export function optionsHelp(table: readonly OptionSpec[] = TRAIN_OPTIONS, defaults: Record<string, unknown> = {}): string {
   const shown = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '../serve/server.js';
-import { parseFlags, UsageError } from './options.js';
+import { integerFlag, parseFlags, UsageError } from './options.js';
 
 export const SERVE_USAGE = `Usage: normnet serve [options]
 
@@ -24,14 +24,6 @@ Options:
   --data-root DIR    a directory configs may read data from (repeatable; default none: built-in datasets only)
   --max-batch N      rows a predict request may hold (default 1024)
   --max-queued N     queued jobs beyond which submissions get 429 (default 100)`;
-
-function integer(values: Record<string, string>, flag: string, min: number): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${raw}`);
-  return value;
-}
 
 export async function serveCommand(args: string[]): Promise<number> {
   if (args.includes('--help')) {
@@ -55,9 +47,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   let app;
   try {
     app = await serve({
-      host: values['--host'], port: integer(values, '--port', 0), dir, redis, token: values['--token'],
-      concurrency: integer(values, '--concurrency', 1), work: !switches.has('--no-work'), dataRoots,
-      maxBatch: integer(values, '--max-batch', 1), maxQueued: integer(values, '--max-queued', 1),
+      host: values['--host'], port: integerFlag(values, '--port', 0), dir, redis, token: values['--token'],
+      concurrency: integerFlag(values, '--concurrency', 1), work: !switches.has('--no-work'), dataRoots,
+      maxBatch: integerFlag(values, '--max-batch', 1), maxQueued: integerFlag(values, '--max-queued', 1),
       // Only what goes wrong: a line per request would drown the terminal.
       logger: { level: 'warn' },
     });
