@@ -50,7 +50,8 @@ function describeMismatches(C: Float32Array, ref: { value: Float64Array; bound: 
   return lines.length === 0 ? '' : `${lines.join('\n')}\nmax error / bound = ${worst}`;
 }
 
-// Edges of every width the AVX2 kernels treat apart: N % 16 = 1, 2, 3, 4 (summed along k) and 7 (one vector).
+// Edges of every width the AVX2 kernels treat apart: N % 16 = 1, 2, 3, 4 (summed along k) and 7 (one vector);
+// on AVX-512, N % 32 = 1, 2, 4, 7 (summed along k, or one vector), 16 (one vector), 17 and 19 (two vectors).
 const SIZES = [0, 1, 2, 7, 17, 19, 100, 257, 784];
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
 const SCALARS: [number, number][] = [[1, 0], [1, 1], [-0.5, 0.3], [0, 0.3], [2, -1]];
@@ -71,7 +72,12 @@ function cases(): Case[] {
     out.push({ transA, transB, M: 100, N: 100, K: 784, alpha: 1, beta: 0 });
     out.push({ transA, transB, M: 100, N: 784, K: 100, alpha: 1, beta: 1 });
     out.push({ transA, transB, M: 64, N: 128, K: 1250, alpha: 1, beta: 0 });
+    // AVX-512 edges after 32-wide panels: 1 and 8 columns (summed along k where A is read in place), 16 (one
+    // vector); K = 784 runs several K blocks, M = 100 a last panel of 4 rows and row groups of 1 and 3.
+    for (const N of [97, 104, 112]) out.push({ transA, transB, M: 100, N, K: 784, alpha: 1, beta: 1 });
   }
+  // The MLP's forward at batch 1000 (X·Wᵀ): 84 panels of 12 rows, then 4 rows.
+  out.push({ transA: false, transB: true, M: 1000, N: 100, K: 784, alpha: 1, beta: 0 });
   return out;
 }
 
@@ -122,6 +128,7 @@ describeBackends('gemm', (backend) => {
 
 // Products from 2^18 to 2^23 multiply-adds split over the pool only while its workers are warm (polling on
 // cores of their own), so calls in a row take either path; each element is computed the same way on both.
+// Larger products always split.
 // The calls go on until the pool has been warm for 50 of them (info().pool.warm counts those), or 5 seconds
 // have passed: then the test is skipped, for the second core was never free.
 describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
@@ -133,6 +140,10 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     // Cut into column slices of at most 256 by two threads, though the whole is wider: the last slice reads A in
     // place, the whole does not, and its 4 edge columns must still be summed as the whole product's are.
     { transA: false, transB: false, M: 48, N: 260, K: 96 },
+    // AVX-512 edges of 8 columns (summed along k) and 16 (one vector), and the MLP's forward at batch 1000.
+    { transA: false, transB: true, M: 100, N: 104, K: 784 },
+    { transA: false, transB: true, M: 100, N: 112, K: 784 },
+    { transA: false, transB: true, M: 1000, N: 100, K: 784 },
   ])('gives one thread\'s bits whether it splits or not: %o', (c, { skip }) => {
     const random = seededRandom(5);
     const A = randomFloat32(c.M * c.K, random);
@@ -143,6 +154,7 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     // Ten calls at a time, back to back (the workers poll for 200 us after a job), checked after.
     const C = Array.from({ length: 10 }, () => new Float32Array(c.M * c.N));
     const warm = () => native.info().pool!.warm;
+    const always = c.M * c.N * c.K >= 2 ** 23;  // splits whether the pool is warm or not (not counted in warm)
     let split = 0;
     let differing = 0;
     try {
@@ -153,7 +165,7 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
       while (split < 50 && performance.now() - start < 5000) {
         const before = warm();
         for (const out of C) native.gemm(c.transA, c.transB, c.M, c.N, c.K, 1, A, B, 0, out);
-        split += warm() - before;
+        split += always ? C.length : warm() - before;
         differing += C.filter((out) => !out.every((v, i) => Object.is(v, one[i]))).length;
       }
     } finally {

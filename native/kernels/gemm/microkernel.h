@@ -29,7 +29,8 @@ struct BlockArgs {
   float* c;
   int64_t ldc;
   float alpha, beta;
-  // May an edge panel of at most 4 columns, with A read in place row by row, be summed along k (AVX2's fast edge)?
+  // May a narrow edge panel (at most 4 columns on AVX2, 8 on AVX-512), with A read in place row by row, be summed
+  // along k (the fast edge)?
   // Its bits then differ from the column-vector kernels', so the driver allows it only where every way of cutting
   // the product reads A that way.
   bool edges_along_k;
