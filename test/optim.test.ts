@@ -239,6 +239,24 @@ function trainStep(model: Sequential, optimizer: Optimizer): void {
 
 const bits = (a: FloatArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
+describe('optimizer state of more than 1 MB', () => {
+  it('is the base64 of its bytes, and loads back bit for bit (it is encoded in pieces)', () => {
+    const model = new Sequential([new Linear(784, 512), new ReLU(), new Linear(512, 10)], { backend: 'ts', seed: 3 });
+    const optimizer = new Adam(model, { lr: 0.01 });
+    const random = seededRandom(9);
+    for (const p of model.parameters()) p.grad.set(randomFloat32(p.grad.length, random));
+    optimizer.step();
+    const state = optimizer.stateDict();
+    expect(optimizer.state.byteLength).toBeGreaterThan(2 ** 21); // two buffer kinds of > 1 MB each
+    // Each kind decodes to its slice of the state, in order (loadStateDict also insists on canonical base64).
+    const decoded = Buffer.concat(Object.values(state.buffers).map((text) => Buffer.from(text, 'base64')));
+    expect(decoded.equals(bits(optimizer.state))).toBe(true);
+    const again = new Adam(model, { lr: 0.01 });
+    again.loadStateDict(JSON.parse(JSON.stringify(state)) as OptimizerState);
+    expect(bits(again.state).equals(bits(optimizer.state))).toBe(true);
+  });
+});
+
 describeBackends('optimizer classes', (backend) => {
   it.each(OPTIMIZERS)('%s: stateDict survives JSON bit for bit (3 steps, save, load fresh, 3 more = 6 uninterrupted)', (_name, make) => {
     const straight = makeModel(backend());
