@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recordEvents, until } from './support/jobs.js';
+import { recordEvents, track, until } from './support/jobs.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, JobError, JobQueue, nativeAvailable, runExperiment, type Job } from '../dist/index.js';
 
@@ -164,7 +164,7 @@ describe('JobQueue (embedded)', () => {
       const job = await queue.submit(${JSON.stringify(LONGER)});
       job.on('epoch', (r) => console.log('epoch', r.epoch));
       setInterval(() => {}, 1000);`;
-    const host = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const host = track(spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
     let out = '';
     host.stdout.on('data', (d) => (out += d));
     try {
@@ -270,7 +270,7 @@ describe('normnet submit / jobs / worker', () => {
     expect(list.stdout).toMatch(/^id\s+name\s+status\s+epoch\s+accuracy\s+age$/m);
     expect(list.stdout).toMatch(new RegExp(`^${id}\\s+first\\s+queued\\s+0/2\\s+\\d+s$`, 'm'));
     expect(normnet(['jobs', 'cancel', other, '--dir', dir]).status).toBe(0);
-    const worker = spawn(process.execPath, [cli, 'worker', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = track(spawn(process.execPath, [cli, 'worker', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let log = '';
     worker.stdout.on('data', (d) => (log += d));
     try {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { nativeAvailable, Random } from '../dist/index.js';
+import { track } from './support/jobs.js';
 
 const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'normnet-kill-'));
@@ -34,7 +35,7 @@ it(`ends byte-identical to an uninterrupted run after kill -9 at ${KILLS} seeded
   const random = new Random(2026);
   for (let kill = 0; kill < KILLS; kill++) {
     const args = hasCheckpoint(dir) ? ['train', '--resume', dir, '--json'] : ['train', ...ARGS, '--out', dir];
-    const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
+    const child = track(spawn(process.execPath, [cli, ...args], { stdio: 'ignore' }));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const delay = random.below(900);
     const timer = setTimeout(() => child.kill('SIGKILL'), delay);
