@@ -8,6 +8,7 @@ export { version } from './version.js';
 export * from './nn/index.js';
 export * from './data/index.js';
 export { Random } from './util/random.js';
+export type { PathLike } from './util/path.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { StateDict, StateTensor, DType } from './io/safetensors.js';
 export * from './optim/index.js';

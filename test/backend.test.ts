@@ -1,4 +1,5 @@
 /** The backend interface: both implementations of every kernel, the loader, runtime settings. */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { configure, getBackend, nativeAvailable } from '../src/kernels/backend.js';
 import { KERNEL_NAMES } from '../src/kernels/kernels.js';
@@ -82,6 +83,17 @@ describe.skipIf(!requireNative && !nativeAvailable())('native runtime', () => {
     expect(getBackend('native').info()).toMatchObject({ threads: 1, isa: 'generic' });
     configure({ threads: before.threads, isa: before.detectedIsa as 'avx512' });
     expect(getBackend('native').info()).toMatchObject({ threads: before.threads, isa: before.detectedIsa });
+  });
+
+  it('loads the build NORMNET_ADDON names, and refuses a relative path', () => {
+    // A child process each: the loader runs once per process.
+    const loaded = (addon: string) => spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { loadNative } = await import('${new URL('../dist/kernels/native.js', import.meta.url).href}');
+      try { const load = loadNative(); console.log(load.ok ? load.path : load.reason); } catch (error) { console.log(String(error)); }`],
+    { env: { ...process.env, NORMNET_ADDON: addon }, encoding: 'utf8' }).stdout.trim();
+    const path = getBackend('native').info().addonPath!;
+    expect(loaded(path)).toBe(path);
+    expect(loaded('build/Release/normnet.node')).toBe("RangeError: NORMNET_ADDON must be an absolute path to a normnet.node, got 'build/Release/normnet.node'");
   });
 
   it('rejects bad settings with errors that name them', () => {

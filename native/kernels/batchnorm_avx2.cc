@@ -197,7 +197,7 @@ inline void run_gradient_sums(const float* dy, const float* x, int64_t S, double
   double ta = hsum(a), tb = hsum(b);
   for (; s < S; ++s) {
     const float g = grad1(dy, x, s, relu, scale, shift);
-    ta += g, tb += static_cast<double>(g) * (x[s] - mean);
+    ta += g, tb = std::fma(static_cast<double>(g), x[s] - mean, tb);
   }
   sum_dy += ta;
   sum_dy_xc += tb;
@@ -215,7 +215,9 @@ inline void run_affine(float* y, const float* x, int64_t S, float scale, float s
 }
 
 // dx = k * (g - mean_dy - xhat * mean_dy_xhat), g = grad(dy), xhat = (x - mean) * inv_std, over one run of
-// S values.
+// S values. Here and in the backward sums every a * b + c is an FMA written out: this file is built with -mfma,
+// and GCC would otherwise fuse or not as it compiles each copy of a loop (with and without the fused ReLU, say),
+// so a fused backward would not give the same bits as a plain one on the masked dy (the sanitizer build showed it).
 inline void run_dx(float* dx, const float* dy, const float* x, int64_t S, float k, float mean_dy, float mean_dy_xhat,
                    float mean, float inv_std, bool relu, float scale, float shift) {
   const __m256 vk = _mm256_set1_ps(k), vmdy = _mm256_set1_ps(mean_dy), vmdx = _mm256_set1_ps(mean_dy_xhat);
@@ -224,12 +226,12 @@ inline void run_dx(float* dx, const float* dy, const float* x, int64_t S, float 
   int64_t s = 0;
   for (; s + 8 <= S; s += 8) {
     const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + s), vm), vi);
-    const __m256 t = _mm256_sub_ps(_mm256_sub_ps(grad8(dy, x, s, relu, sc, sh), vmdy), _mm256_mul_ps(xhat, vmdx));
+    const __m256 t = _mm256_fnmadd_ps(xhat, vmdx, _mm256_sub_ps(grad8(dy, x, s, relu, sc, sh), vmdy));
     _mm256_storeu_ps(dx + s, _mm256_mul_ps(vk, t));
   }
   for (; s < S; ++s) {
     const float xhat = (x[s] - mean) * inv_std;
-    dx[s] = k * (grad1(dy, x, s, relu, scale, shift) - mean_dy - xhat * mean_dy_xhat);
+    dx[s] = k * std::fma(-xhat, mean_dy_xhat, grad1(dy, x, s, relu, scale, shift) - mean_dy);
   }
 }
 
@@ -351,7 +353,7 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
           for (int64_t n = 0; n < N; ++n) {
             const float g = grad1(dy, x, n * C + c, relu, scales[c - c0], shifts[c - c0]);
             a[0] += g;
-            b[0] += static_cast<double>(g) * (x[n * C + c] - static_cast<double>(save_mean[c]));
+            b[0] = std::fma(static_cast<double>(g), x[n * C + c] - static_cast<double>(save_mean[c]), b[0]);
           }
         },
         [&](int64_t c, int w, const double* a, const double* b) {
@@ -371,13 +373,13 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
               const __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + at + j), _mm256_loadu_ps(m + j)),
                                                 _mm256_loadu_ps(inv + j));
               const __m256 g = grad8(dy, x, at + j, relu, _mm256_loadu_ps(scale + j), _mm256_loadu_ps(shift + j));
-              const __m256 t = _mm256_sub_ps(_mm256_sub_ps(g, _mm256_loadu_ps(mdy + j)),
-                                             _mm256_mul_ps(xhat, _mm256_loadu_ps(mdx + j)));
+              const __m256 t =
+                  _mm256_fnmadd_ps(xhat, _mm256_loadu_ps(mdx + j), _mm256_sub_ps(g, _mm256_loadu_ps(mdy + j)));
               _mm256_storeu_ps(dx + at + j, _mm256_mul_ps(_mm256_loadu_ps(k + j), t));
             }
             for (; j < w; ++j) {
               const float xhat = (x[at + j] - m[j]) * inv[j];
-              dx[at + j] = k[j] * (grad1(dy, x, at + j, relu, scale[j], shift[j]) - mdy[j] - xhat * mdx[j]);
+              dx[at + j] = k[j] * std::fma(-xhat, mdx[j], grad1(dy, x, at + j, relu, scale[j], shift[j]) - mdy[j]);
             }
           }
         });

@@ -6,6 +6,7 @@
  * `out` it writes there bench.json, a chart per benchmark (SVG and PNG) and bench.html.
  */
 import { mkdirSync } from 'node:fs';
+import { checkPath, type PathLike } from '../util/path.js';
 import { version } from '../version.js';
 import { benchEpoch } from './epoch.js';
 import { benchGemm } from './gemm.js';
@@ -25,7 +26,7 @@ export interface BenchOptions {
   /** Fewer samples and TS steps: under a minute on 2 cores, against a few minutes. */
   quick?: boolean;
   /** A directory for bench.json, the charts and bench.html; nothing is written without it. */
-  out?: string;
+  out?: PathLike;
   /** Called as each thing starts being measured, with a short description. */
   onProgress?: (line: string) => void;
   /** The command line that ran it, for the report. */
@@ -50,6 +51,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const wanted = options.benches ?? BENCH_NAMES;
   const unknown = wanted.find((name) => !BENCH_NAMES.includes(name));
   if (unknown !== undefined) throw new RangeError(`runBench: unknown benchmark '${unknown}' (one of ${BENCH_NAMES.join(', ')})`);
+  // Checked before the benchmarks run, not after minutes of timing.
+  const out = options.out === undefined ? undefined : checkPath(options.out, 'runBench: out');
   const quick = options.quick ?? false;
   const settings = quick ? QUICK_SETTINGS : FULL_SETTINGS;
   const progress = options.onProgress ?? (() => {});
@@ -70,10 +73,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const result: BenchResult = {
     normnet: version, quick, machine, implementations: Object.keys(impls), settings, results, seconds: (performance.now() - started) / 1000,
   };
-  if (options.out !== undefined) {
-    mkdirSync(options.out, { recursive: true });
+  if (out !== undefined) {
+    mkdirSync(out, { recursive: true });
     progress('charts and report');
-    const { report } = await writeBenchReport(options.out, {
+    const { report } = await writeBenchReport(out, {
       machine, sections: Object.values(results), data: result, command: options.command, seconds: result.seconds,
       config: { benchmarks: Object.keys(results).join(', '), quick, implementations: result.implementations.join(', '), ...settings },
     });

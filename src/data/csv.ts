@@ -14,6 +14,7 @@
  * Everything is checked while reading; a bad cell is a DataFileError naming the file, the line (1-based, the
  * header is line 1) and the column, e.g. `iris.csv: line 7, column "sepal_len": "abc" is not a number`.
  */
+import { checkPath, type PathLike } from '../util/path.js';
 import { DataFileError, featureProblem, labelProblem, readDataFile } from './data-file-error.js';
 
 export interface CsvOptions {
@@ -40,7 +41,8 @@ export interface CsvDataset {
 }
 
 /** Reads a CSV file of numeric feature columns and one label column (or none, with labelRequired false). */
-export function readCsvDataset(path: string, options: CsvOptions = {}): CsvDataset {
+export function readCsvDataset(file: PathLike, options: CsvOptions = {}): CsvDataset {
+  const path = checkPath(file, 'readCsvDataset: path');
   const labelName = options.label ?? 'label';
   if (typeof labelName !== 'string' || labelName === '') throw new TypeError(`readCsvDataset: label must be a column name, got ${String(labelName)}`);
   // trimEnd drops the trailing newline and blank trailing lines; a blank line between rows stays a (ragged) row.

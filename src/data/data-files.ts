@@ -20,6 +20,7 @@
  * alone (a CSV file without a label column too), for `normnet predict`.
  */
 import { basename } from 'node:path';
+import { checkPath, type PathLike } from '../util/path.js';
 import { readCsvDataset } from './csv.js';
 import { DataFileError, featureProblem, labelProblem } from './data-file-error.js';
 import { Dataset } from './dataset.js';
@@ -28,10 +29,13 @@ import { readNpy, type NpyArray } from './npy.js';
 import { applyScaling, fitScaling, SCALE_MODES, type ScaleMode, type ScalingStats } from './scaling.js';
 
 export interface DataFilesOptions {
-  /** The training data: 'FILE.csv', 'FEATURES.npy,LABELS.npy' or 'IMAGES-idx3-ubyte[.gz],LABELS-idx1-ubyte[.gz]'. */
-  data: string;
+  /**
+   * The training data: 'FILE.csv', 'FEATURES.npy,LABELS.npy' or 'IMAGES-idx3-ubyte[.gz],LABELS-idx1-ubyte[.gz]'
+   * (a file: URL names one file: a CSV file).
+   */
+  data: PathLike;
   /** The test data, in any of the same forms; its samples must have the training data's shape. */
-  testData?: string;
+  testData?: PathLike;
   /** The label column of a CSV file; default "label". Pairs carry their labels in their second file. */
   label?: string;
   /** How to scale features by the training data's statistics; default 'none'. */
@@ -68,9 +72,9 @@ const FORMS = '"FILE.csv", "FEATURES.npy,LABELS.npy" or "IMAGES-idx3-ubyte[.gz],
 /** Reads and checks the training (and test) data files and returns them as Datasets, scaled as asked. */
 export function loadDataFiles(options: DataFilesOptions): DataFiles {
   if (typeof options !== 'object' || options === null) throw new TypeError('loadDataFiles: expected { data, testData?, label?, scale?, scaling? }');
-  const { data, testData, label = 'label', scaling: given } = options;
-  if (typeof data !== 'string' || data === '') throw new TypeError(`loadDataFiles: data must be a file (${FORMS}), got ${String(data)}`);
-  if (testData !== undefined && (typeof testData !== 'string' || testData === '')) throw new TypeError(`loadDataFiles: testData must be a file (${FORMS}), got ${String(testData)}`);
+  const { label = 'label', scaling: given } = options;
+  const data = checkPath(options.data, 'loadDataFiles: data');
+  const testData = options.testData === undefined ? undefined : checkPath(options.testData, 'loadDataFiles: testData');
   if (options.scale !== undefined && !SCALE_MODES.includes(options.scale)) {
     throw new RangeError(`loadDataFiles: scale must be one of ${SCALE_MODES.join(', ')}, got ${String(options.scale)}`);
   }
@@ -135,7 +139,8 @@ export interface FeatureFile {
  * or not), 'FEATURES.npy', 'IMAGES-idx3-ubyte[.gz]', or a pair as loadDataFiles takes it (its labels unread).
  * Checked as training files are: a bad one is a DataFileError naming the file and the row or sample.
  */
-export function readFeatureFile(spec: string, options: FeatureFileOptions = {}): FeatureFile {
+export function readFeatureFile(path: PathLike, options: FeatureFileOptions = {}): FeatureFile {
+  const spec = checkPath(path, 'readFeatureFile: path');
   const { label = 'label' } = options;
   const file = /\.csv$/i.test(spec) ? spec : spec.split(',')[0].trim();
   const { x, shape } = /\.csv$/i.test(file) ? readCsvDataset(file, { label, labelRequired: false }) : /\.npy$/i.test(file) ? npySamples(file) : idxImages(file);

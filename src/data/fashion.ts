@@ -4,6 +4,7 @@
  * Read from gzipped idx files, by default where Debian's package dataset-fashion-mnist puts them:
  * /usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz.
  */
+import { checkPath, type PathLike } from '../util/path.js';
 import type { TrainTest } from './mnist.js';
 import { findIdxFile, MNIST_FILES, readIdxDataset } from './idx-dataset.js';
 
@@ -15,12 +16,12 @@ export const FASHION_MNIST_CLASS_NAMES: readonly string[] = Object.freeze([
 
 export interface FashionMnistOptions {
   /** A directory holding the four idx files (.gz or raw); default /usr/share/datasets/fashion-mnist. */
-  dir?: string;
+  dir?: PathLike;
 }
 
 /** Fashion-MNIST's training (60000) and test (10000) sets, images uint8 [N, 1, 28, 28], labels 0-9. */
 export function loadFashionMnist(options: FashionMnistOptions = {}): TrainTest {
-  const dir = options.dir ?? FASHION_MNIST_DIR;
+  const dir = options.dir === undefined ? FASHION_MNIST_DIR : checkPath(options.dir, 'loadFashionMnist: dir');
   const path = (name: string) => {
     const found = findIdxFile(dir, name);
     if (!found) {

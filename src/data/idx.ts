@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { checkPath, type PathLike } from '../util/path.js';
 
 export interface IdxArray {
   /** Sizes, outermost first: [60000, 28, 28] for MNIST's training images. */
@@ -31,7 +32,8 @@ const TYPE_NAMES: Record<number, string> = {
 const UINT8 = 0x08;
 
 /** Reads an idx file (raw or gzipped) holding uint8 elements. */
-export function readIdx(path: string): IdxArray {
+export function readIdx(file: PathLike): IdxArray {
+  const path = checkPath(file, 'readIdx: path');
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

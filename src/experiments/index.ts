@@ -9,6 +9,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import { machineInfo } from '../report/machine.js';
 import { writeReport } from '../report/report.js';
 import { writeChart, type ChartFiles } from '../plot/render.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import type { CsvValue, ExperimentSummary } from './experiment.js';
 import { EXPERIMENT_NAMES, EXPERIMENTS } from './registry.js';
 import { runJobs } from './runner.js';
@@ -22,7 +23,7 @@ export interface RunExperimentOptions {
   /** Run the configurations as jobs of this queue instead (with Redis: over every machine's workers); same results. */
   queue?: JobQueue;
   /** A directory for data.json, data.csv, the charts and report.html; nothing is written without it. */
-  out?: string;
+  out?: PathLike;
   /** Called as each configuration finishes, with a one-line description. */
   onProgress?: (done: number, total: number, line: string) => void;
   /** The command line that ran it, for the report. */
@@ -45,6 +46,8 @@ export async function runExperiment(name: string, options: Record<string, unknow
   if (!experiment) throw new RangeError(`unknown experiment: ${name} (one of ${EXPERIMENT_NAMES.join(', ')})`);
   const jobs = run.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be an integer >= 1, got ${jobs}`);
+  // Checked before the configurations run, not after minutes of training.
+  const dir = run.out === undefined ? undefined : checkPath(run.out, 'runExperiment: out');
   const unknown = Object.keys(options).filter((key) => !(key in experiment.defaults) && key !== 'dataDir');
   if (unknown.length) throw new RangeError(`${name}: unknown option ${unknown[0]} (options: ${Object.keys(experiment.defaults).join(', ')}, dataDir)`);
   const settings = { ...experiment.defaults, ...options };
@@ -58,8 +61,7 @@ export async function runExperiment(name: string, options: Record<string, unknow
   const summary = experiment.summarize(settings, results);
   const seconds = (performance.now() - started) / 1000;
   const outcome: ExperimentRun = { name, options: settings, results, summary, seconds, charts: [] };
-  if (run.out !== undefined) {
-    const dir = run.out;
+  if (dir !== undefined) {
     mkdirSync(dir, { recursive: true });
     const machine = machineInfo(settings.backend);
     writeFileSync(join(dir, 'data.json'), `${JSON.stringify({ experiment: name, options: settings, machine, seconds, results: summary.data }, null, 1)}\n`);

@@ -6,6 +6,7 @@
  * truncated or malformed file is an error naming the file and what is wrong, never a wrong tensor.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { checkPath, type PathLike } from '../util/path.js';
 
 export type DType = 'F32' | 'F64' | 'I64';
 export interface StateTensor {
@@ -98,12 +99,13 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors data'):
 }
 
 /** Writes atomically: a temporary file beside the target, flushed, then renamed over it. */
-export function writeSafetensors(path: string, tensors: StateDict, metadata?: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+export function writeSafetensors(path: PathLike, tensors: StateDict, metadata?: Record<string, string>): void {
+  writeFileAtomic(checkPath(path, 'writeSafetensors: path'), encodeSafetensors(tensors, metadata));
 }
 
-export function readSafetensors(path: string): { tensors: StateDict; metadata: Record<string, string> } {
-  return decodeSafetensors(readFileSync(path), path);
+export function readSafetensors(path: PathLike): { tensors: StateDict; metadata: Record<string, string> } {
+  const file = checkPath(path, 'readSafetensors: path');
+  return decodeSafetensors(readFileSync(file), file);
 }
 
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {

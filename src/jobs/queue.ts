@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolveConfig, type RunConfig } from '../train/config.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import type { Engine } from './engine.js';
 import { EmbeddedEngine } from './embedded.js';
 import { RedisEngine } from './redis.js';
@@ -17,7 +18,7 @@ import { newJobId, JOB_STATUSES, type ExperimentTask, type JobRecord, type JobSt
 
 export interface JobQueueOptions {
   /** Where jobs and their run directories live (default 'runs'). */
-  dir?: string;
+  dir?: PathLike;
   /** Jobs run at once by this process (default 1). */
   concurrency?: number;
   /** Native threads per job (default: the cores shared among `concurrency` jobs, at least 1). */
@@ -57,8 +58,8 @@ export class JobQueue extends EventEmitter {
   constructor(options: JobQueueOptions = {}) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('JobQueue: options must be an object');
-    const { dir = 'runs', concurrency = 1, pollMs = 250, checkpointSeconds = 60 } = options;
-    if (typeof dir !== 'string' || dir === '') throw new TypeError(`JobQueue: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
+    const { concurrency = 1, pollMs = 250, checkpointSeconds = 60 } = options;
+    const dir = checkPath(options.dir === undefined ? 'runs' : options.dir, 'JobQueue: dir');
     positiveInteger('concurrency', concurrency);
     positiveInteger('pollMs', pollMs);
     if (options.threads !== undefined) positiveInteger('threads', options.threads);

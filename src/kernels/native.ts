@@ -1,9 +1,11 @@
 /**
  * Loads the native addon: node-gyp-build finds cmake-js's build/Release/normnet.node or the shipped
- * prebuilds/<platform>-<arch>/normnet.node. When neither loads, `loadNative` says why and how to fix it
- * instead of throwing a stack trace, and the caller falls back to the TypeScript kernels.
+ * prebuilds/<platform>-<arch>/normnet.node; NORMNET_ADDON=/abs/path/normnet.node names another build instead
+ * (scripts/sanitize.sh runs the tests on an AddressSanitizer build that way). When none loads, `loadNative`
+ * says why and how to fix it instead of throwing a stack trace, and the caller falls back to the TypeScript kernels.
  */
 import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from './kernels.js';
 
@@ -48,9 +50,13 @@ export function loadNative(): NativeLoad {
 
 function load(): NativeLoad {
   const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  const override = process.env.NORMNET_ADDON;
+  if (override !== undefined && override !== '' && !isAbsolute(override)) {
+    throw new RangeError(`NORMNET_ADDON must be an absolute path to a normnet.node, got '${override}'`);
+  }
   let path: string;
   try {
-    path = nodeGypBuild.resolve(packageRoot);
+    path = override || nodeGypBuild.resolve(packageRoot);
   } catch {
     return {
       ok: false,

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { getBackend, type Backend, type BackendChoice } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import { readSafetensors, writeFileAtomic, writeSafetensors, type StateDict } from '../io/safetensors.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import { Random } from '../util/random.js';
 import { architectureMetadata, type Architecture } from './architecture.js';
 import { foldLayers } from './fold-batchnorm.js';
@@ -266,8 +267,8 @@ export class Sequential {
   }
 
   /** Writes the state dict, and the architecture (when known) in the metadata, so loadModel can rebuild the model. */
-  save(path: string, metadata?: Record<string, string>): void {
-    writeSafetensors(path, this.stateDict(), { ...architectureMetadata(this.architecture()), ...metadata });
+  save(path: PathLike, metadata?: Record<string, string>): void {
+    writeSafetensors(checkPath(path, 'Sequential.save: path'), this.stateDict(), { ...architectureMetadata(this.architecture()), ...metadata });
   }
 
   /** A sample's shape (no batch dimension): as given, else the first input's, else [in] of a first Linear; else undefined. */
@@ -306,13 +307,13 @@ export class Sequential {
   }
 
   /** Writes `toOnnx(options)` to `path`, atomically. */
-  saveOnnx(path: string, options: OnnxOptions = {}): void {
-    writeFileAtomic(path, this.toOnnx(options));
+  saveOnnx(path: PathLike, options: OnnxOptions = {}): void {
+    writeFileAtomic(checkPath(path, 'Sequential.saveOnnx: path'), this.toOnnx(options));
   }
 
   /** Loads weights saved by `save` or by torch + safetensors (`save_file(model.state_dict(), path)`). */
-  load(path: string): void {
-    this.loadStateDict(readSafetensors(path).tensors);
+  load(path: PathLike): void {
+    this.loadStateDict(readSafetensors(checkPath(path, 'Sequential.load: path')).tensors);
   }
 
   /** PyTorch-style summary, one layer a line. */

@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkPath, type PathLike } from '../util/path.js';
 
 /** A Vega-Lite specification (https://vega.github.io/vega-lite/docs/spec.html), as a plain object. */
 export type ChartSpec = Record<string, unknown>;
@@ -74,10 +75,11 @@ export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
 }
 
 /** Renders `spec` into `dir/<name>.svg` and `dir/<name>.png`. */
-export async function writeChart(dir: string, name: string, spec: ChartSpec): Promise<ChartFiles> {
+export async function writeChart(dir: PathLike, name: string, spec: ChartSpec): Promise<ChartFiles> {
+  const out = checkPath(dir, 'writeChart: dir');
   const svg = await renderSvg(spec);
-  const svgPath = join(dir, `${name}.svg`);
-  const pngPath = join(dir, `${name}.png`);
+  const svgPath = join(out, `${name}.svg`);
+  const pngPath = join(out, `${name}.png`);
   writeFileSync(svgPath, svg);
   writeFileSync(pngPath, await svgToPng(svg));
   const title = spec.title;

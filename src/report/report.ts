@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ChartFiles } from '../plot/render.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import type { MachineInfo } from './machine.js';
 
 /** A table cell: text, a number, or text on a background shaded by `heat` in [0, 1]. */
@@ -104,8 +105,8 @@ ${input.files?.length ? `<h2>Files</h2><ul>${input.files.map((f) => `<li><a href
 }
 
 /** Writes `dir/report.html` and returns its path. */
-export function writeReport(dir: string, input: ReportInput): string {
-  const path = join(dir, 'report.html');
+export function writeReport(dir: PathLike, input: ReportInput): string {
+  const path = join(checkPath(dir, 'writeReport: dir'), 'report.html');
   writeFileSync(path, renderReport(input));
   return path;
 }

@@ -3,6 +3,7 @@ import { trainingCharts } from '../plot/charts.js';
 import { writeChart } from '../plot/render.js';
 import type { RunConfig } from '../train/config.js';
 import type { EpochRecord } from '../train/trainer.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import { machineInfo } from './machine.js';
 import { writeReport } from './report.js';
 
@@ -16,7 +17,8 @@ export interface RunReportInput {
 }
 
 /** Writes `dir`/report.html (and with `plot` the loss and accuracy charts); returns the report's path. */
-export async function writeRunReport(dir: string, { config, describe, epochs, plot = false, command }: RunReportInput): Promise<string> {
+export async function writeRunReport(outDir: PathLike, { config, describe, epochs, plot = false, command }: RunReportInput): Promise<string> {
+  const dir = checkPath(outDir, 'writeRunReport: dir');
   const subtitle = `${describe} on ${config.data ?? config.dataset}`;
   const charts = [];
   if (plot) for (const chart of trainingCharts(epochs, subtitle)) charts.push(await writeChart(dir, chart.name, chart.spec));

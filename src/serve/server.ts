@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { JobQueue } from '../jobs/queue.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import { apiRoutes } from './api.js';
 import { isLoopback, MIN_TOKEN_LENGTH } from './auth.js';
 import { dashboardRoutes } from './dashboard.js';
@@ -27,7 +28,7 @@ export interface ServeOptions {
   /** Listen (default true), or return the server unstarted. */
   listen?: boolean;
   /** The queue's directory: job records and run directories (default 'runs'). */
-  dir?: string;
+  dir?: PathLike;
   /** A Redis URL: the BullMQ queue there instead of the embedded one. */
   redis?: string;
   /** Jobs trained at once by this process (default 1). */
@@ -37,7 +38,7 @@ export interface ServeOptions {
   /** Every API request must carry `Authorization: Bearer <token>` (default: $NORMNET_TOKEN; at least 16 characters). */
   token?: string;
   /** Directories a config may name data in (`data`, `testData`, `dataDir`); default none: built-in datasets only. */
-  dataRoots?: readonly string[];
+  dataRoots?: readonly PathLike[];
   /** Rows a predict request may hold (default 1024). */
   maxBatch?: number;
   /** Queued jobs beyond which submissions get 429 (default 100). */
@@ -61,7 +62,11 @@ function positive(name: string, value: number): number {
 }
 
 export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
-  const { host = '127.0.0.1', port = 8080, listen = true, dir = 'runs', concurrency = 1, work = true, dataRoots = [] } = options;
+  const { host = '127.0.0.1', port = 8080, listen = true, concurrency = 1, work = true } = options;
+  const dir = checkPath(options.dir === undefined ? 'runs' : options.dir, 'serve: dir');
+  const dataRoots = options.dataRoots ?? [];
+  if (!Array.isArray(dataRoots)) throw new TypeError(`serve: dataRoots must be an array of directories, got ${typeof dataRoots}`);
+  const rootDirs = dataRoots.map((root, i) => checkPath(root, `serve: dataRoots[${i}]`));
   const maxBatch = positive('maxBatch', options.maxBatch ?? 1024);
   const maxQueued = positive('maxQueued', options.maxQueued ?? 100);
   const maxStreams = positive('maxStreams', options.maxStreams ?? 1000);
@@ -73,7 +78,7 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   if (listen && !isLoopback(host) && token === undefined) {
     throw new RangeError(`serve: refusing to listen on ${host} without a token: anyone who reaches it could run jobs; give --token (or NORMNET_TOKEN), or listen on 127.0.0.1`);
   }
-  const roots = new DataRoots(dataRoots);
+  const roots = new DataRoots(rootDirs);
 
   const { default: Fastify } = await import('fastify');
   const app = Fastify({

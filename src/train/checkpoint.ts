@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { readSafetensors, writeFileAtomic, writeSafetensors, type StateDict } from '../io/safetensors.js';
 import type { ScalingStats } from '../data/scaling.js';
 import { architectureMetadata } from '../nn/architecture.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { TrainerState } from './trainer.js';
 
@@ -28,7 +29,8 @@ export interface Checkpoint {
 
 const FORMAT = 'normnet-checkpoint-1';
 
-export function writeCheckpoint(outDir: string, model: Sequential, trainer: TrainerState, config: Record<string, unknown>, scaling: ScalingStats | null = null): string {
+export function writeCheckpoint(dir: PathLike, model: Sequential, trainer: TrainerState, config: Record<string, unknown>, scaling: ScalingStats | null = null): string {
+  const outDir = checkPath(dir, 'writeCheckpoint: outDir');
   const final = join(outDir, 'checkpoint');
   const temp = join(outDir, 'checkpoint.tmp');
   const old = join(outDir, 'checkpoint.old');
@@ -50,7 +52,8 @@ export function writeCheckpoint(outDir: string, model: Sequential, trainer: Trai
  * `checkpoint.old/` when a crash came between the two renames. A missing or corrupt checkpoint is an Error
  * saying which file and what is wrong.
  */
-export function readCheckpoint(path: string): Checkpoint {
+export function readCheckpoint(source: PathLike): Checkpoint {
+  const path = checkPath(source, 'readCheckpoint: path');
   const candidates = [path, join(path, 'checkpoint'), join(path, 'checkpoint.old')];
   const dir = candidates.find((d) => existsSync(join(d, 'trainer.json')) && existsSync(join(d, 'model.safetensors')));
   if (!dir) throw new Error(`${path}: no checkpoint here (expected model.safetensors and trainer.json, in it or in its checkpoint/ directory)`);

@@ -18,6 +18,7 @@ import { Sequential } from '../nn/sequential.js';
 import { DEFAULT_CONFIG, type RunConfig } from './config.js';
 import { Adam, AdaGrad, Momentum, Nesterov, RMSprop, SGD } from '../optim/index.js';
 import { cnnLayers, layersFromList, mlpLayers } from './models.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { Trainer, type BatchInfo, type EpochRecord, type History, type StepOptimizer, type TrainingData } from './trainer.js';
 
@@ -152,7 +153,8 @@ export interface RunResult {
  * each epoch (and when stopped). A resumed run first rewrites metrics.jsonl from the checkpoint's history, so
  * running the same epochs again (a job delivered twice, a crash between the two writes) never duplicates a line.
  */
-export async function executeRun(config: RunConfig, outDir: string, options: ExecuteOptions = {}): Promise<RunResult> {
+export async function executeRun(config: RunConfig, dir: PathLike, options: ExecuteOptions = {}): Promise<RunResult> {
+  const outDir = checkPath(dir, 'executeRun: outDir');
   const { resume } = options;
   const run = buildRun(config, resume?.scaling);
   mkdirSync(outDir, { recursive: true });
