@@ -5,7 +5,7 @@
  * save_file writes, this reads, and the other way round. Reading checks every length and offset, so a
  * truncated or malformed file is an error naming the file and what is wrong, never a wrong tensor.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { checkPath, type PathLike } from '../util/path.js';
 
 export type DType = 'F32' | 'F64' | 'I64';
@@ -112,10 +112,15 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const temp = `${path}.tmp-${process.pid}`;
   const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true }); // a failed write leaves the target as it was, and no partial file beside it
+    throw error;
   }
-  renameSync(temp, path);
 }

@@ -34,10 +34,17 @@ export function writeCheckpoint(dir: PathLike, model: Sequential, trainer: Train
   const final = join(outDir, 'checkpoint');
   const temp = join(outDir, 'checkpoint.tmp');
   const old = join(outDir, 'checkpoint.old');
-  rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp, { recursive: true });
-  writeSafetensors(join(temp, 'model.safetensors'), model.stateDict(), { format: FORMAT, ...architectureMetadata(model.architecture()) });
-  writeFileAtomic(join(temp, 'trainer.json'), `${JSON.stringify({ format: FORMAT, config, trainer, scaling }, null, 1)}\n`);
+  try {
+    rmSync(temp, { recursive: true, force: true });
+    mkdirSync(temp, { recursive: true });
+    writeSafetensors(join(temp, 'model.safetensors'), model.stateDict(), { format: FORMAT, ...architectureMetadata(model.architecture()) });
+    writeFileAtomic(join(temp, 'trainer.json'), `${JSON.stringify({ format: FORMAT, config, trainer, scaling }, null, 1)}\n`);
+  } catch (error) {
+    // A full disk, a lost permission or directory: nothing of the previous checkpoint was touched yet.
+    rmSync(temp, { recursive: true, force: true });
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new Error(`${outDir}: could not write a checkpoint (${reason}); the previous one, if any, is intact in ${final}`, { cause: error });
+  }
   if (existsSync(final)) {
     rmSync(old, { recursive: true, force: true });
     renameSync(final, old);
