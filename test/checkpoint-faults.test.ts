@@ -41,7 +41,7 @@ it.each([[1, 'ENOSPC'], [2, 'EACCES']] as const)('write %i failing with %s: the 
   // Another step so the new checkpoint would differ from the old one.
   built.model.values[0] += 1;
   failWrite(nth, code);
-  expect(() => writeCheckpoint(dir, built.model, readCheckpoint(dir).trainer, config)).toThrow(
+  expect(() => writeCheckpoint(dir, built.model, readCheckpoint(dir).trainer, { ...config })).toThrow(
     new RegExp(`could not write a checkpoint \\(${code}\\); the previous one, if any, is intact in .*checkpoint$`));
   fs.writeSync = realWriteSync;
   syncBuiltinESMExports();
