@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { configure, getBackend, nativeAvailable } from '../src/kernels/backend.js';
+import { loadNative } from '../src/kernels/native.js';
 import { describeBackends } from './support/backends.js';
 import { randomFloat32, seededRandom } from './support/random.js';
 
@@ -127,11 +128,15 @@ describeBackends('gemm', (backend) => {
 });
 
 // Products from 2^18 to 2^23 multiply-adds split over the pool only while its workers are warm (polling on
-// cores of their own), so calls in a row take either path; each element is computed the same way on both.
-// Larger products always split.
-// The calls go on until the pool has been warm for 50 of them (info().pool.warm counts those), or 5 seconds
-// have passed: then the test is skipped, for the second core was never free.
+// cores of their own), larger ones always, and both only while splitting has been the faster way for their
+// shape (the split policy): calls in a row take either path; each element is computed the same way on both.
+// The split policy is set to 'always' here, and the calls go on until 50 of them split (info().pool.split counts
+// those), or 5 seconds have passed: then the test is skipped, for the second core was never free.
 describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
+  const setSplitPolicy = (policy: 'adaptive' | 'always') => {
+    const load = loadNative();
+    if (load.ok) load.addon.setSplitPolicy(policy);
+  };
   it.for([
     { transA: false, transB: false, M: 100, N: 100, K: 100 },
     { transA: false, transB: true, M: 100, N: 100, K: 784 },
@@ -153,26 +158,27 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     const one = new Float32Array(c.M * c.N);
     // Ten calls at a time, back to back (the workers poll for 200 us after a job), checked after.
     const C = Array.from({ length: 10 }, () => new Float32Array(c.M * c.N));
-    const warm = () => native.info().pool!.warm;
-    const always = c.M * c.N * c.K >= 2 ** 23;  // splits whether the pool is warm or not (not counted in warm)
+    const splits = () => native.info().pool!.split;
     let split = 0;
     let differing = 0;
     try {
       configure({ threads: 1 });
       native.gemm(c.transA, c.transB, c.M, c.N, c.K, 1, A, B, 0, one);
       configure({ threads: 2 });
+      setSplitPolicy('always');
       const start = performance.now();
       while (split < 50 && performance.now() - start < 5000) {
-        const before = warm();
+        const before = splits();
         for (const out of C) native.gemm(c.transA, c.transB, c.M, c.N, c.K, 1, A, B, 0, out);
-        split += always ? C.length : warm() - before;
+        split += splits() - before;
         differing += C.filter((out) => !out.every((v, i) => Object.is(v, one[i]))).length;
       }
     } finally {
+      setSplitPolicy('adaptive');
       configure({ threads });
     }
     expect(differing).toBe(0);
-    if (split < 50) skip(`the pool was warm for ${split} of the calls in 5 s: the second core was busy`);
+    if (split < 50) skip(`${split} of the calls split in 5 s: the second core was busy`);
   });
 });
 

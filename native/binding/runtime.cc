@@ -1,11 +1,13 @@
 // Runtime controls: which CPU path the kernels take and how many threads the pool runs.
-//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs } } (ThreadPool::stats)
+//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs, split, single } } (ThreadPool::stats)
 //   setIsa(name)          name in "generic" | "avx2" | "avx512" on x86-64, "generic" | "neon" on AArch64; a path the
 //                         CPU runs (runtime/cpu.h)
 //   setNumThreads(n)      n >= 1
+//   setSplitPolicy(name)  "adaptive" (the default: split_policy.h) or "always" (every call that may split does)
 #include "binding/args.h"
 #include "binding/register.h"
 #include "runtime/cpu.h"
+#include "runtime/split_policy.h"
 #include "runtime/thread_pool.h"
 
 #include <string>
@@ -25,6 +27,9 @@ Napi::Value runtime_info(const Napi::CallbackInfo& info) {
   pool.Set("warm", static_cast<double>(stats.warm));
   pool.Set("stalls", static_cast<double>(stats.stalls));
   pool.Set("backoffMs", static_cast<double>(stats.backoff_ns) / 1e6);
+  const SplitPolicy::Stats policy = SplitPolicy::stats();
+  pool.Set("split", static_cast<double>(policy.split));
+  pool.Set("single", static_cast<double>(policy.single));
   result.Set("pool", pool);
   return result;
 }
@@ -52,12 +57,21 @@ Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value set_split_policy(const Napi::CallbackInfo& info) {
+  ArgReader(info, "setSplitPolicy", "policy");
+  const std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (name != "adaptive" && name != "always") throw_type(info.Env(), "setSplitPolicy: policy must be 'adaptive' or 'always'");
+  SplitPolicy::set_always(name == "always");
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, runtime_info, "runtimeInfo"));
   exports.Set("setIsa", Napi::Function::New(env, set_isa_binding, "setIsa"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads, "setNumThreads"));
+  exports.Set("setSplitPolicy", Napi::Function::New(env, set_split_policy, "setSplitPolicy"));
 }
 
 }  // namespace normnet::binding

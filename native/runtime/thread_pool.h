@@ -5,6 +5,8 @@
 // Dispatch allocates nothing: the callable is passed as a function pointer plus its address.
 #pragma once
 
+#include "runtime/split_policy.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -55,7 +57,8 @@ class ThreadPool {
 };
 
 // Runs body(task, begin, end) over [0, n) in at most max_tasks balanced ranges of at least `grain` items
-// each, on the global pool when there is more than one range; returns the number of ranges. For kernels whose
+// each, on the global pool when there is more than one range and splitting has been the faster way for this
+// call site and size lately (split_policy.h); returns the number of ranges. For kernels whose
 // work splits into independent items (planes, rows); `task` indexes per-range partial results.
 template <class Body>
 int64_t parallel_tasks(int64_t n, int64_t grain, int64_t max_tasks, const Body& body) {
@@ -64,8 +67,22 @@ int64_t parallel_tasks(int64_t n, int64_t grain, int64_t max_tasks, const Body& 
     if (n > 0) body(0, int64_t{0}, n);
     return 1;
   }
-  ThreadPool::global().parallel_for(static_cast<int>(tasks),
-                                    [&](int task) { body(task, n * task / tasks, n * (task + 1) / tasks); });
+  const auto range = [&](int task) { body(task, n * task / tasks, n * (task + 1) / tasks); };
+  ThreadPool& pool = ThreadPool::global();
+  if (pool.size() == 1) {
+    for (int task = 0; task < tasks; ++task) range(task);
+    return tasks;
+  }
+  // Split or not as this call site's recent calls of this size ran faster (runtime/split_policy.h).
+  static const char site = 0;
+  run_adaptively(split_key(&site, n, tasks), [&](bool split) {
+    if (split) {
+      pool.parallel_for(static_cast<int>(tasks), range);
+      return true;
+    }
+    for (int task = 0; task < tasks; ++task) range(task);
+    return false;
+  });
   return tasks;
 }
 

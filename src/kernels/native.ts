@@ -15,8 +15,10 @@ export const ISAS: readonly Isa[] =
   process.arch === 'x64' ? ['avx512', 'avx2', 'generic'] : process.arch === 'arm64' ? ['neon', 'generic'] : ['generic'];
 
 /**
- * The native thread pool's account of small products (2^18 to 2^23 multiply-adds), which split over its threads
- * only while its workers are warm: polling for work on cores of their own.
+ * The native thread pool's account of its calls. Products from 2^18 multiply-adds and kernels over several ranges
+ * may split over its threads: each kind of call does while that has been the faster way for it lately (the
+ * split policy, native/runtime/split_policy.h), and small products (2^18 to 2^23) only while the workers are
+ * warm: polling for work on cores of their own.
  */
 export interface PoolInfo {
   /** How many times a small product found the pool warm (and split), since the process started. */
@@ -25,12 +27,18 @@ export interface PoolInfo {
   stalls: number;
   /** For how much longer small products stay on one thread after the last stall (it grows while they recur). */
   backoffMs: number;
+  /** Calls that could split (products from 2^18 multiply-adds, kernels over several ranges) run split, since the process started. */
+  split: number;
+  /** Such calls kept on one thread, because that has been the faster way for their shape lately. */
+  single: number;
 }
 
 export interface Addon extends Kernels {
   runtimeInfo(): { isa: Isa; detectedIsa: Isa; threads: number; pool: PoolInfo };
   setIsa(isa: string): void;
   setNumThreads(threads: number): void;
+  /** 'adaptive' (default): calls split only while that has been the faster way for their shape; 'always': they split whenever they may. */
+  setSplitPolicy(policy: 'adaptive' | 'always'): void;
 }
 
 export type NativeLoad =
@@ -74,7 +82,7 @@ function load(): NativeLoad {
   }
 }
 
-/** NORMNET_NUM_THREADS and NORMNET_ISA set the pool size and force a lower CPU path. */
+/** NORMNET_NUM_THREADS and NORMNET_ISA set the pool size and force a lower CPU path; NORMNET_SPLIT=always turns the split policy off. */
 function applyEnvironment(addon: Addon): void {
   const threads = process.env.NORMNET_NUM_THREADS;
   if (threads !== undefined && threads !== '') {
@@ -83,6 +91,11 @@ function applyEnvironment(addon: Addon): void {
       throw new RangeError(`NORMNET_NUM_THREADS must be an integer in [1, 1024], got '${threads}'`);
     }
     addon.setNumThreads(n);
+  }
+  const split = process.env.NORMNET_SPLIT;
+  if (split !== undefined && split !== '') {
+    if (split !== 'adaptive' && split !== 'always') throw new RangeError(`NORMNET_SPLIT must be 'adaptive' or 'always', got '${split}'`);
+    addon.setSplitPolicy(split);
   }
   const isa = process.env.NORMNET_ISA;
   if (isa !== undefined && isa !== '') {

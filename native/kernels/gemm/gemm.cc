@@ -7,8 +7,9 @@
 //         A block op(A)[ic.., pc..] (MC x KC): packed into MR-high micro-panels, or read in place
 //         block kernel: MR x NR register micro-kernels over the block (microkernel.h)
 //
-// Threads (products under kMinWarmParallelMacs stay on the calling thread, and those under kMinParallelMacs
-// do unless the pool is warm: ThreadPool::warm()), either
+// Threads (products under kMinWarmParallelMacs stay on the calling thread, those under kMinParallelMacs do
+// unless the pool is warm: ThreadPool::warm(), and every shape splits only while that has been the faster way
+// for it lately: runtime/split_policy.h), either
 //  - slices: C cut into row or column ranges (two a thread), each running the loop nest alone, or
 //  - shared B: for each B panel the threads first pack disjoint ranges of its micro-panels into one buffer,
 //    then take disjoint ranges of C rows (each packing its own A blocks), or of columns when M is tiny.
@@ -18,6 +19,7 @@
 #include "kernels/gemm/microkernel.h"
 #include "kernels/gemm/pack.h"
 #include "runtime/cpu.h"
+#include "runtime/split_policy.h"
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
@@ -255,8 +257,17 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
   const Config& cfg = config(active_isa());
   ThreadPool& pool = ThreadPool::global();
   const int64_t macs = M * N * K;
-  const int threads = macs >= kMinParallelMacs || (macs >= kMinWarmParallelMacs && pool.warm()) ? pool.size() : 1;
-  product(cfg, threads, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (pool.size() == 1 || macs < kMinWarmParallelMacs) {
+    product(cfg, 1, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // Split or not as this shape's recent products ran faster (runtime/split_policy.h).
+  static const char site = 0;
+  run_adaptively(split_key(&site, M, N, K * 4 + transA * 2 + transB), [&](bool split) {
+    split = split && (macs >= kMinParallelMacs || pool.warm());
+    product(cfg, split ? pool.size() : 1, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return split;
+  });
 }
 
 }  // namespace normnet
