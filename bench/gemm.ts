@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { configure, getBackend } from '../dist/index.js';
 import { GEMM_SAMPLE_SECONDS, GEMM_SHAPES, gemmFlops, gemmOperands, verifyGemm, type GemmShape } from '../dist/bench/gemm.js';
-import { callsFor, median, timeCalls } from '../dist/bench/stats.js';
+import { callsFor, median, peerDoubt, thirds, timeCalls } from '../dist/bench/stats.js';
 import { describeMachine, machineLine } from './support/machine.js';
 import { buildPeer } from './support/peers.js';
 
@@ -48,11 +48,22 @@ function pairedPeakShare(s: GemmShape, A: Float32Array, B: Float32Array): number
   return median(shares);
 }
 
-function timeOpenBlas(s: GemmShape, threads: number, coretype?: string): number {
+/** OpenBLAS's seconds per call, one figure a sample (bench/openblas_gemm.c). */
+function timeOpenBlas(s: GemmShape, threads: number, coretype?: string): number[] {
   const calls = Math.max(1, Math.round((GEMM_SAMPLE_SECONDS * 60e9) / gemmFlops(s)));
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}) };
   const args = [s.transA ? 'T' : 'N', s.transB ? 'T' : 'N', String(s.M), String(s.N), String(s.K), String(SAMPLES), String(calls)];
-  return Number(execFileSync(buildPeer('openblas_gemm'), args, { env, encoding: 'utf8' }).trim());
+  return execFileSync(buildPeer('openblas_gemm'), args, { env, encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+}
+
+/** An OpenBLAS configuration's 1T and 2T timings, each with the reason it is not scored, if it is not (peerDoubt). */
+function openBlasPair(s: GemmShape, label: string, coretype?: string): { seconds: number; doubt?: string }[] {
+  const samples = [1, 2].map((threads) => timeOpenBlas(s, threads, coretype));
+  const seconds = samples.map(median);
+  return samples.map((x, i) => ({
+    seconds: seconds[i],
+    doubt: peerDoubt(`${label} ${i + 1}T`, thirds(x), { label: `${label} ${2 - i}T`, seconds: seconds[1 - i] }),
+  }));
 }
 
 function main(): void {
@@ -66,11 +77,13 @@ function main(): void {
   const columns = ['shape', 'M×N×K', 'native 1T', 'native 2T', 'TS', 'OpenBLAS 1T', 'OpenBLAS 2T',
     ...(skylakex ? ['OpenBLAS-SKX 1T', 'OpenBLAS-SKX 2T'] : []),
     'native/OpenBLAS 1T', 'native/OpenBLAS 2T', '2T/1T', 'native/TS', '1T % of peak'];
-  console.log(`GFLOP/s, medians of ${SAMPLES} samples; OpenBLAS columns compare against the faster of its configurations. ` +
+  console.log(`GFLOP/s, medians of ${SAMPLES} samples; OpenBLAS columns compare against the faster of its configurations ` +
+    '(a peer figure more than 3× off its own samples\' other thirds or its other thread count is not scored). ' +
     '"1T % of peak" pairs each native 1T sample with a one-run FMA probe taken just before it (the median of those ratios); ' +
     'the peak in the line above is the best of seven probe runs.\n');
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`|${columns.map(() => '---').join('|')}|`);
+  const doubts: string[] = [];
   for (const s of SHAPES) {
     const { A, B } = gemmOperands(s);
     verifyGemm(s, A, B);
@@ -82,17 +95,19 @@ function main(): void {
     const native2 = gflops(timeBackend('native', s, A, B));
     configure({ threads });
     const ts = gflops(timeBackend('ts', s, A, B));
-    const blas1 = gflops(timeOpenBlas(s, 1));
-    const blas2 = gflops(timeOpenBlas(s, 2));
-    const skx = skylakex ? [gflops(timeOpenBlas(s, 1, 'SKYLAKEX')), gflops(timeOpenBlas(s, 2, 'SKYLAKEX'))] : [];
-    const best1 = Math.max(blas1, skx[0] ?? 0);
-    const best2 = Math.max(blas2, skx[1] ?? 0);
-    const cells = [s.name, `${s.M}×${s.N}×${s.K}`, native1, native2, ts, blas1, blas2, ...skx]
-      .map((v) => (typeof v === 'number' ? v.toFixed(1) : v));
-    cells.push(`${(native1 / best1).toFixed(2)}×`, `${(native2 / best2).toFixed(2)}×`, `${(native2 / native1).toFixed(2)}×`,
+    const blas = [openBlasPair(s, 'OpenBLAS'), ...(skylakex ? [openBlasPair(s, 'OpenBLAS-SKX', 'SKYLAKEX')] : [])];
+    // The faster configuration at each thread count, of those not in doubt.
+    const best = [0, 1].map((t) => Math.max(0, ...blas.filter((c) => !c[t].doubt).map((c) => gflops(c[t].seconds))));
+    blas.flat().forEach((f) => f.doubt && doubts.push(`${s.name}: ${f.doubt}`));
+    const peerCell = (f: { seconds: number; doubt?: string }) => `${gflops(f.seconds).toFixed(1)}${f.doubt ? ' (not scored)' : ''}`;
+    const versus = (ours: number, theirs: number) => (theirs > 0 ? `${(ours / theirs).toFixed(2)}×` : '—');
+    const cells = [s.name, `${s.M}×${s.N}×${s.K}`, native1.toFixed(1), native2.toFixed(1), ts.toFixed(1),
+      ...blas.flatMap((c) => c.map(peerCell))];
+    cells.push(versus(native1, best[0]), versus(native2, best[1]), `${(native2 / native1).toFixed(2)}×`,
       `${(native1 / ts).toFixed(0)}×`, `${(100 * share).toFixed(0)}%`);
     console.log(`| ${cells.join(' | ')} |`);
   }
+  if (doubts.length) console.log(`\nNot scored (implausible peer figures, stats.ts peerDoubt; rerun on a quieter spell):\n${doubts.map((d) => `- ${d}`).join('\n')}`);
 }
 
 main();

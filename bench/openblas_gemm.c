@@ -1,7 +1,7 @@
 /* The OpenBLAS peer of `npm run bench:gemm` (built only for the benchmark, linked against Debian's libopenblas).
  * Usage: openblas_gemm TRANSA TRANSB M N K SAMPLES CALLS  (TRANS is N or T)
- * Prints the median over SAMPLES of the seconds per call of CALLS back-to-back calls of cblas_sgemm
- * (row-major, alpha 1, beta 0), after warm-up.
+ * Prints the seconds per call of CALLS back-to-back calls of cblas_sgemm (row-major, alpha 1, beta 0), one
+ * figure a sample, in the order taken, after warm-up.
  * Threads and kernels come from OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE. */
 #include <cblas.h>
 #include <stdio.h>
@@ -12,11 +12,6 @@ static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int compare(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char** argv) {
@@ -40,8 +35,7 @@ int main(int argc, char** argv) {
     }
     if (r >= 0) times[r] = (now() - t0) / calls;
   }
-  qsort(times, reps, sizeof(double), compare);
-  printf("%.9f\n", times[reps / 2]);
+  for (int r = 0; r < reps; r++) printf(r + 1 < reps ? "%.9f " : "%.9f\n", times[r]);
   free(A);
   free(B);
   free(C);

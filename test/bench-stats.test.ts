@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, medianInterval, quantile } from '../src/bench/stats.js';
+import { median, medianInterval, peerDoubt, quantile, thirds } from '../src/bench/stats.js';
 
 // The benchmarks' verdicts ("2 threads not slower than 1") rest on these.
 describe('bench statistics', () => {
@@ -34,5 +34,21 @@ describe('bench statistics', () => {
     }
     expect(covered / trials).toBeGreaterThan(0.93);
     expect(covered / trials).toBeLessThan(0.99);
+  });
+
+  it('peerDoubt refuses a peer round over 3× its others, or a thread count over 3× off the other', () => {
+    // The run that printed PyTorch 2T at 101 s an epoch against ~0.7 s: refused either way.
+    expect(peerDoubt('PyTorch 2T', [0.7, 101, 0.72])).toMatch(/round 2 took 142\.3× its other rounds/);
+    expect(peerDoubt('PyTorch 2T', [101, 100], { label: 'PyTorch 1T', seconds: 0.7 })).toMatch(/took 143\.57× the time of PyTorch 1T/);
+    expect(peerDoubt('PyTorch 1T', [2.2], { label: 'PyTorch 2T', seconds: 0.7 })).toMatch(/3\.14×/);
+    // Ordinary noise and a second core that pays (or costs) less than 3× are scored.
+    expect(peerDoubt('PyTorch 2T', [0.7, 1.9, 0.72], { label: 'PyTorch 1T', seconds: 1.3 })).toBeUndefined();
+    expect(peerDoubt('OpenBLAS 2T', [1], { label: 'OpenBLAS 1T', seconds: 2.9 })).toBeUndefined();
+    expect(peerDoubt('one', [5])).toBeUndefined();
+  });
+
+  it('thirds gives the medians of a sample\'s consecutive thirds', () => {
+    expect(thirds([1, 2, 3, 10, 11, 12, 100, 101, 102])).toEqual([2, 11, 101]);
+    expect(thirds([4, 5])).toEqual([4, 5]);
   });
 });

@@ -83,3 +83,33 @@ export function timeInterleaved(entries: Record<string, Timed>, targetSeconds: n
   }
   return Object.fromEntries(names.map((n) => [n, median(times[n])]));
 }
+
+/** How far a peer's figure may stray before it is not scored: no load spike this large goes unnoticed, and no CPU loses or gains that much to a second core. */
+export const PEER_DOUBT_FACTOR = 3;
+
+/**
+ * Why a peer's timing cannot stand in a verdict, if it cannot: one of its rounds (separate processes, or
+ * consecutive thirds of its samples) took over 3× the median of its other rounds (a load spike of the shared
+ * machine hit it), or its median is over 3× off the same configuration at the other thread count. One run of
+ * bench:epoch once printed PyTorch 2T at 101 s an epoch, 100× its usual value, and scored it a pass.
+ */
+export function peerDoubt(label: string, rounds: number[], other?: { label: string; seconds: number }): string | undefined {
+  for (let i = 0; i < rounds.length && rounds.length > 1; i++) {
+    const rest = median(rounds.filter((_, j) => j !== i));
+    if (rounds[i] > PEER_DOUBT_FACTOR * rest) {
+      return `${label}'s round ${i + 1} took ${(rounds[i] / rest).toFixed(1)}× its other rounds (${rounds.map((x) => x.toPrecision(3)).join(', ')} s)`;
+    }
+  }
+  const seconds = median(rounds);
+  if (other && (seconds > PEER_DOUBT_FACTOR * other.seconds || other.seconds > PEER_DOUBT_FACTOR * seconds)) {
+    return `${label} took ${(seconds / other.seconds).toFixed(2)}× the time of ${other.label}`;
+  }
+  return undefined;
+}
+
+/** A sample's consecutive thirds' medians: the rounds of a single process's samples, for peerDoubt. */
+export function thirds(samples: number[]): number[] {
+  if (samples.length < 3) return samples;
+  const n = samples.length;
+  return [0, 1, 2].map((t) => median(samples.slice(Math.floor((n * t) / 3), Math.floor((n * (t + 1)) / 3))));
+}
