@@ -6,11 +6,11 @@
  * and a state dict that survives JSON bit for bit (3 steps, save, load into a fresh optimizer, continue = the
  * uninterrupted run).
  */
-import { describe, expect, it } from 'vitest';
-import { getBackend, nativeAvailable, type Backend } from '../src/kernels/backend.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configure, getBackend, nativeAvailable, type Backend } from '../src/kernels/backend.js';
 import type { FloatArray } from '../src/kernels/check.js';
 import type { KernelName } from '../src/kernels/kernels.js';
-import { loadNative } from '../src/kernels/native.js';
+import { ISAS, loadNative, type Isa } from '../src/kernels/native.js';
 import { BatchNorm1d, Linear, ReLU, Sequential, SoftmaxCrossEntropy } from '../src/nn/index.js';
 import type { Parameter } from '../src/nn/sequential.js';
 import { AdaGrad, Adam, Momentum, Nesterov, RMSprop, SGD, type Optimizer, type OptimizerState } from '../src/optim/index.js';
@@ -156,6 +156,26 @@ describe.skipIf(!nativeAvailable())('optimizer kernels: native against TS', () =
         const ts = run(getBackend('ts'), kind, h, length, firstStep, 3, 11);
         expect(mismatches(native.param, ts.param, 1e-6, 0, 'param')).toBe('');
         native.state.forEach((s, k) => expect(mismatches(s, ts.state[k], 1e-6, 0, KERNELS[kind].buffers[k])).toBe(''));
+      }
+    });
+  });
+});
+
+// native/kernels/optim.h's promise: on every CPU path (the AVX-512 one runs its own copy of the loops) the updates
+// are the TS kernels' bit for bit.
+describe.skipIf(!nativeAvailable())('optimizer kernels: native against TS, bit for bit on every CPU path', () => {
+  const best = (nativeAvailable() ? getBackend('native').info().detectedIsa : 'generic') as Isa;
+  afterAll(() => configure({ isa: best }));
+  describe.each(ISAS.slice(ISAS.indexOf(best)))('%s', (isa) => {
+    it.each(CASES)('%s %j: lengths 1, 1000 and 2^17 + 3, 3 steps from step 1 and from step 9', (kind, h) => {
+      configure({ isa });
+      for (const length of [1, 1000, 2 ** 17 + 3]) {
+        for (const firstStep of [1, 9]) {
+          const native = run(getBackend('native'), kind, h, length, firstStep, 3, 11);
+          const ts = run(getBackend('ts'), kind, h, length, firstStep, 3, 11);
+          expect(mismatches(native.param, ts.param, 0, 0, 'param')).toBe('');
+          native.state.forEach((s, k) => expect(mismatches(s, ts.state[k], 0, 0, KERNELS[kind].buffers[k])).toBe(''));
+        }
       }
     });
   });
@@ -389,12 +409,23 @@ describe('optimizer classes: loadStateDict checks everything and changes nothing
     ['an extra buffer', { ...good, buffers: { ...good.buffers, velocity: '' } }, RangeError, /unexpected buffers: velocity/],
     ['a short buffer', { ...good, buffers: { ...good.buffers, expAvg: Buffer.alloc(8).toString('base64') } }, RangeError, /buffer expAvg holds 8 bytes, expected 396 \(99 float32 values\)/],
     ['not base64', { ...good, buffers: { ...good.buffers, expAvg: '#not base64#' } }, RangeError, /buffer expAvg is not canonical base64/],
+    ['a short view', { ...good, buffers: { ...good.buffers, expAvg: new Float32Array(98) } }, RangeError, /buffer expAvg holds 98 values, expected 99/],
+    ['a view of another dtype', { ...good, buffers: { ...good.buffers, expAvg: new Float64Array(99) } }, RangeError, /buffer expAvg is a Float64Array, expected Float32Array/],
   ] as const)('%s', (_name, state, type, message) => {
     const optimizer = fresh();
     const before = JSON.stringify(optimizer.stateDict());
     expect(() => optimizer.loadStateDict(state as never)).toThrow(type);
     expect(() => optimizer.loadStateDict(state as never)).toThrow(message);
     expect(JSON.stringify(optimizer.stateDict())).toBe(before);
+  });
+
+  it('takes stateViews() (the buffers as views of the state, what checkpoints write) as it takes stateDict()', () => {
+    const views = trained.stateViews();
+    expect(views.buffers.expAvg.buffer).toBe(trained.state.buffer); // views, not copies
+    const optimizer = fresh();
+    optimizer.loadStateDict(views);
+    expect(bits(optimizer.state).equals(bits(trained.state))).toBe(true);
+    expect(JSON.stringify(optimizer.stateDict())).toBe(JSON.stringify(good));
   });
 
   it('restores the options saved, as torch does', () => {

@@ -52,6 +52,16 @@ describe('Sequential', () => {
     expect(model.describe()).toBe('Sequential(\n  (0): Linear(6, 5)\n  (1): BatchNorm1d(5)\n  (2): ReLU()\n  (3): Linear(5, 3)\n)');
   });
 
+  it('gives its state dict as copies, or with { copy: false } as views of its own buffers', () => {
+    const model = mlp();
+    const copies = model.stateDict();
+    const views = model.stateDict({ copy: false });
+    expect(Object.keys(views)).toEqual(Object.keys(copies));
+    model.train().forward(input(4));
+    expect(views['1.running_mean'].data).not.toEqual(copies['1.running_mean'].data); // the view follows the model
+    expect(views['1.running_mean'].data).toEqual(model.stateDict()['1.running_mean'].data);
+  });
+
   it('predicts in eval mode for any batch, 1 included, returns a copy and restores the mode', () => {
     const model = mlp();
     const one = model.predict(input(1));

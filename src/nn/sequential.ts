@@ -219,12 +219,16 @@ export class Sequential {
     }
   }
 
-  /** Parameters, buffers and counters under PyTorch's keys, copied. */
-  stateDict(): StateDict {
+  /**
+   * Parameters, buffers and counters under PyTorch's keys, copied; `{ copy: false }` gives views of the model's
+   * own parameters and buffers instead (they change with the next step: for writing out at once).
+   */
+  stateDict(options: { copy?: boolean } = {}): StateDict {
     const dict: StateDict = {};
     const dtype = this.backend.dtype === 'float64' ? 'F64' : 'F32';
+    const copy = options?.copy ?? true;
     this.layers.forEach((layer, i) => {
-      for (const e of this.entries) if (e.layer === layer) dict[e.key] = { dtype, shape: [...e.spec.shape], data: e.value.slice() };
+      for (const e of this.entries) if (e.layer === layer) dict[e.key] = { dtype, shape: [...e.spec.shape], data: copy ? e.value.slice() : e.value };
       for (const [name, value] of Object.entries(layer.counters())) dict[`${i}.${name}`] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(value)) };
     });
     return dict;
@@ -268,7 +272,7 @@ export class Sequential {
 
   /** Writes the state dict, and the architecture (when known) in the metadata, so loadModel can rebuild the model. */
   save(path: PathLike, metadata?: Record<string, string>): void {
-    writeSafetensors(checkPath(path, 'Sequential.save: path'), this.stateDict(), { ...architectureMetadata(this.architecture()), ...metadata });
+    writeSafetensors(checkPath(path, 'Sequential.save: path'), this.stateDict({ copy: false }), { ...architectureMetadata(this.architecture()), ...metadata });
   }
 
   /** A sample's shape (no batch dimension): as given, else the first input's, else [in] of a first Linear; else undefined. */

@@ -18,6 +18,7 @@
  *
  * stateDict() is plain JSON: type, options, step, dtype, the parameters' names and shapes, and each buffer kind
  * as base64 of its little-endian bytes, so JSON.stringify / JSON.parse / loadStateDict round-trips bit for bit.
+ * stateViews() is the same with the buffers as views of the state (what a checkpoint writes, in binary).
  * loadStateDict() checks everything first and changes nothing when it throws.
  */
 import { getBackend, type Backend, type BackendName } from '../kernels/backend.js';
@@ -58,6 +59,12 @@ export interface OptimizerState {
   /** Each state buffer kind over all parameters, in parameter order: base64 of its little-endian bytes. */
   buffers: Record<string, string>;
 }
+
+/**
+ * What optimizer.stateViews() gives and loadStateDict() also takes: the state with each buffer kind as the
+ * values themselves (a checkpoint writes them to optimizer.safetensors in binary, without a copy).
+ */
+export type OptimizerStateViews = Omit<OptimizerState, 'buffers'> & { buffers: Record<string, Float32Array | Float64Array> };
 
 /**
  * How a hyper-parameter is checked: 'rate' a finite number >= 0, 'unit' in [0, 1], 'beta' in [0, 1),
@@ -206,10 +213,18 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
   protected abstract update(p: Tensors, state: FloatArray[], step: number, options: O): void;
 
   stateDict(): OptimizerState {
-    const total = this.state.length / Math.max(this.bufferNames.length, 1);
+    const views = this.stateViews();
     const buffers: Record<string, string> = {};
+    for (const [name, values] of Object.entries(views.buffers)) buffers[name] = encodeFloats(values);
+    return { ...views, buffers };
+  }
+
+  /** stateDict() with each buffer kind as a view of the optimizer's own state (it changes with the next step). */
+  stateViews(): OptimizerStateViews {
+    const total = this.state.length / Math.max(this.bufferNames.length, 1);
+    const buffers: Record<string, FloatArray> = {};
     this.bufferNames.forEach((name, b) => {
-      buffers[name] = encodeFloats(this.state.subarray(b * total, (b + 1) * total));
+      buffers[name] = this.state.subarray(b * total, (b + 1) * total);
     });
     return {
       format: 'normnet.optimizer',
@@ -224,10 +239,11 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
   }
 
   /**
-   * Restores options, step and state saved by stateDict() of the same optimizer type over the same parameters
-   * (names and shapes) and dtype. Every problem found is listed in one error, and then nothing is changed.
+   * Restores options, step and state saved by stateDict() (or stateViews()) of the same optimizer type over the
+   * same parameters (names and shapes) and dtype. Every problem found is listed in one error, and then nothing
+   * is changed.
    */
-  loadStateDict(state: OptimizerState): void {
+  loadStateDict(state: OptimizerState | OptimizerStateViews): void {
     const where = `${this.type}.loadStateDict`;
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be an object from stateDict()`);
     if (state.format !== 'normnet.optimizer' || state.version !== 1) {
@@ -270,6 +286,13 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
     if (extra.length) problems.push(`unexpected buffers: ${extra.join(', ')}`);
     for (const name of this.bufferNames) {
       const text = buffers[name];
+      if (text instanceof Float32Array || text instanceof Float64Array) {
+        const values = text as FloatArray;
+        if (values.constructor !== this.state.constructor) problems.push(`buffer ${name} is a ${values.constructor.name}, expected ${this.state.constructor.name}`);
+        else if (values.length !== total) problems.push(`buffer ${name} holds ${values.length} values, expected ${total}`);
+        else decoded.push(values);
+        continue;
+      }
       if (typeof text !== 'string') {
         problems.push(`buffer ${name} is missing`);
         continue;

@@ -32,6 +32,8 @@ export interface StepOptimizer {
   /** The learning rate, read once and then set before each step when a schedule other than 'constant' runs. */
   lr?: number;
   stateDict(): unknown;
+  /** stateDict() with the state's values as views rather than encoded (Optimizer.stateViews); what checkpoints write. */
+  stateViews?(): unknown;
   loadStateDict(state: unknown): void;
 }
 
@@ -81,7 +83,7 @@ export interface History {
   stopped: boolean;
 }
 
-/** Everything needed to continue a run exactly. JSON-serialisable. */
+/** Everything needed to continue a run exactly. JSON-serialisable (unless taken with `{ views: true }`). */
 export interface TrainerState {
   /** Epochs finished, and batches finished of the next one. */
   epoch: number;
@@ -120,9 +122,14 @@ export class Trainer {
     if (options.resume) this.restore(options.resume);
   }
 
-  /** The run's state now, for a checkpoint. */
-  state(): TrainerState {
-    return { ...this.current, modelRandom: this.model.random.state(), optimizer: this.options.optimizer.stateDict(), history: [...this.current.history] };
+  /**
+   * The run's state now, for a checkpoint. `{ views: true }` takes the optimizer's stateViews() where it has one:
+   * its buffers as views, to be written out before the next step (writeCheckpoint does, in binary).
+   */
+  state(options: { views?: boolean } = {}): TrainerState {
+    const optimizer = this.options.optimizer;
+    const optimizerState = options?.views && optimizer.stateViews ? optimizer.stateViews() : optimizer.stateDict();
+    return { ...this.current, modelRandom: this.model.random.state(), optimizer: optimizerState, history: [...this.current.history] };
   }
 
   private restore(state: TrainerState): void {
