@@ -1,27 +1,28 @@
 /**
- * Predictions from a job's model: the model rebuilt from the job's config (buildModel, as the run built it)
- * with the weights of its checkpoint, in eval mode, kept for the next request until the checkpoint changes (a
+ * Predictions from a job's model: the model of its checkpoint (loadModel: the architecture and the feature
+ * scaling are in the checkpoint itself), in eval mode, kept for the next request until the checkpoint changes (a
  * running job writes one every epoch) or `cacheSize` other jobs' models are loaded after it.
  *
  * Inputs are what the model's batches hold before the run's feature scaling: images as value / 255 (an MNIST
  * row is 784 values in [0, 1]), the user's own float features as they are in the files; a run trained with
  * `scale` has its statistics applied here, from the checkpoint. A batch is an array of rows, or base64
- * little-endian float32 values with `shape`; its shape is [N, ...sample] or [N, values a sample] (both work
- * for any model). Outputs are the final layer's values (logits) and `classes` their argmax.
+ * little-endian float32 values with `shape`; its shape is [N, ...the model's input shape] or [N, values a
+ * sample] (both work for any model), or for a model trained on a built-in dataset, images [N, 1, 28, 28]. Outputs are the final layer's values (logits) and `classes` their argmax.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../jobs/job.js';
 import { applyScaling, type ScalingStats } from '../data/scaling.js';
+import { loadModel } from '../deploy/load-model.js';
 import type { Sequential } from '../nn/sequential.js';
-import { readCheckpoint } from '../train/checkpoint.js';
-import { buildModel, loadRunData } from '../train/run.js';
 import { HttpError } from './errors.js';
 
 interface Loaded {
   model: Sequential;
-  layout: 'flat' | 'nchw';
+  /** A sample's shape: [784] for an MLP, [C, H, W] for a CNN. */
   sample: readonly number[];
+  /** The shapes of a sample a request may give (after N): the model's, and [1, 28, 28] images for the built-in datasets. */
+  samples: readonly (readonly number[])[];
   scaling: ScalingStats | null;
   /** The checkpoint's modification time: a newer one replaces the model. */
   stamp: number;
@@ -51,11 +52,12 @@ export class Predictor {
     const { data, shape } = this.batch(request);
     const D = product(loaded.sample);
     const rest = shape.slice(1);
-    const fits = (rest.length === 1 && rest[0] === D) || (rest.length === loaded.sample.length && rest.every((d, i) => d === loaded.sample[i]));
-    if (!fits) throw new HttpError(400, `body/shape [${shape.join(', ')}] does not fit the model's input: [N, ${loaded.sample.join(', ')}] or [N, ${D}]`, 'shape');
+    const same = (a: readonly number[]) => a.length === rest.length && a.every((d, i) => d === rest[i]);
+    const fits = (rest.length === 1 && rest[0] === D) || loaded.samples.some(same);
+    if (!fits) throw new HttpError(400, `body/shape [${shape.join(', ')}] does not fit the model's input: ${loaded.samples.map((a) => `[N, ${a.join(', ')}]`).join(', ')} or [N, ${D}]`, 'shape');
     const N = shape[0];
     if (loaded.scaling) applyScaling(loaded.scaling, data, D);
-    const out = loaded.model.predict({ data, shape: loaded.layout === 'nchw' ? [N, ...loaded.sample] : [N, D] });
+    const out = loaded.model.predict({ data, shape: [N, ...loaded.sample] });
     const C = out.shape[1];
     const outputs: number[][] = [];
     const classes: number[] = [];
@@ -106,15 +108,10 @@ export class Predictor {
       this.models.set(job.id, cached);
       return cached;
     }
-    const checkpoint = readCheckpoint(job.dir);
-    const config = job.config;
-    // The built-in datasets are 1x28x28 images in 10 classes; the user's files say what theirs are.
-    const data = config.data === undefined ? undefined : loadRunData(config, checkpoint.scaling).train;
-    const sample = data?.sampleShape ?? [1, 28, 28];
-    const { model, layout } = buildModel(config, sample, data?.classes ?? 10);
-    model.loadStateDict(checkpoint.model);
-    model.eval();
-    const loaded = { model, layout, sample, scaling: checkpoint.scaling ?? null, stamp };
+    const { model, inputShape, scaling } = loadModel(job.dir, { backend: job.config.backend });
+    const images = [1, 28, 28];
+    const samples = job.config.data === undefined && product(inputShape) === product(images) ? [inputShape, images] : [inputShape];
+    const loaded = { model, sample: inputShape, samples, scaling, stamp };
     this.models.set(job.id, loaded);
     for (const id of this.models.keys()) {
       if (this.models.size <= this.cacheSize) break;
