@@ -1,7 +1,8 @@
 // Batch Normalization, native twin of src/kernels/ts/batchnorm.ts (formulas there).
 // This is the portable path: per-channel sums are formed in double with eight independent accumulators, so the
-// adds pipeline and vectorize without -ffast-math. CPUs with AVX2 take batchnorm_avx2.cc instead, and AArch64 ones
-// batchnorm_neon.cc, chosen at each call. Work is split over channel ranges on the thread pool when it is large.
+// adds pipeline and vectorize without -ffast-math. CPUs with AVX-512 take batchnorm_avx512.cc instead, AVX2 ones
+// batchnorm_avx2.cc (both batchnorm_simd.h's loops) and AArch64 ones batchnorm_neon.cc, chosen at each call. Work
+// is split over channel ranges on the thread pool when it is large.
 #include "kernels/batchnorm.h"
 
 #include <cmath>
@@ -116,12 +117,18 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
                              double momentum, double eps, bool relu) {
   const double count = static_cast<double>(N * S);
 #if defined(__x86_64__)
+  const bool avx512 = active_isa() == Isa::avx512 && S == 1;  // S > 1: see batchnorm_simd.h
   const bool avx2 = active_isa() >= Isa::avx2;
 #elif defined(__aarch64__)
   const bool neon = active_isa() == Isa::neon;
 #endif
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
 #if defined(__x86_64__)
+    if (avx512) {
+      batchnorm_detail::forward_train_avx512(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N,
+                                             C, S, momentum, eps, relu, channel_scratch(c1 - c0), c0, c1);
+      return;
+    }
     if (avx2) {
       batchnorm_detail::forward_train_avx2(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
                                            S, momentum, eps, relu, channel_scratch(c1 - c0), c0, c1);
@@ -153,12 +160,17 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
 void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu) {
 #if defined(__x86_64__)
+  const bool avx512 = active_isa() == Isa::avx512 && S == 1;  // S > 1: see batchnorm_simd.h
   const bool avx2 = active_isa() >= Isa::avx2;
 #elif defined(__aarch64__)
   const bool neon = active_isa() == Isa::neon;
 #endif
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
 #if defined(__x86_64__)
+    if (avx512) {
+      batchnorm_detail::forward_eval_avx512(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
+      return;
+    }
     if (avx2) {
       batchnorm_detail::forward_eval_avx2(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
       return;
@@ -190,6 +202,7 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         int64_t S) {
   const double count = static_cast<double>(N * S);
 #if defined(__x86_64__)
+  const bool avx512 = active_isa() == Isa::avx512 && S == 1;  // S > 1: see batchnorm_simd.h
   const bool avx2 = active_isa() >= Isa::avx2;
 #elif defined(__aarch64__)
   const bool neon = active_isa() == Isa::neon;
@@ -197,6 +210,11 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
   const bool relu = beta != nullptr;
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
 #if defined(__x86_64__)
+    if (avx512) {
+      batchnorm_detail::backward_avx512(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
+                                        channel_scratch(c1 - c0), c0, c1);
+      return;
+    }
     if (avx2) {
       batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
                                       channel_scratch(c1 - c0), c0, c1);

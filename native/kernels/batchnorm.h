@@ -19,8 +19,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                         int64_t S);
 
-// The vector paths over channels [c0, c1), AVX2 + FMA (batchnorm_avx2.cc) and NEON (batchnorm_neon.cc); the
-// functions above dispatch to them.
+// The vector paths over channels [c0, c1), AVX-512 (batchnorm_avx512.cc) and AVX2 + FMA (batchnorm_avx2.cc), both
+// batchnorm_simd.h's loops, and NEON (batchnorm_neon.cc); the functions above dispatch to them.
 namespace batchnorm_detail {
 
 // Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w zeroed doubles and 5w floats. The caller
@@ -31,6 +31,15 @@ struct ChannelScratch {
 };
 
 #if defined(__x86_64__)
+void forward_train_avx512(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
+                          const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                          double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);
+void forward_eval_avx512(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
+                         const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                         int64_t c1);
+void backward_avx512(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
+                     const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                     ChannelScratch scratch, int64_t c0, int64_t c1);
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                         double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);

@@ -27,4 +27,23 @@ void rmsprop_update(float* param, float* square_avg, const float* grad, int64_t 
 void adam_update(float* param, float* exp_avg, float* exp_avg_sq, const float* grad, int64_t length, double lr,
                  double beta1, double beta2, double eps, double weight_decay, int64_t step);
 
+// The AVX-512 copies of optim_loops.h's loops over [begin, end) (optim_avx512.cc); the functions above dispatch to
+// them.
+namespace optim_detail {
+
+#if defined(__x86_64__)
+void sgd_avx512(float* param, const float* grad, int64_t begin, int64_t end, float neg_lr, float wd, bool decay);
+void momentum_avx512(float* param, float* velocity, const float* grad, int64_t begin, int64_t end, float neg_lr, float m,
+                     float keep, float wd, bool decay, bool first, bool nesterov);
+void adagrad_avx512(float* param, float* sum, const float* grad, int64_t begin, int64_t end, float neg_clr, float eps,
+                    float wd, bool decay);
+void rmsprop_avx512(float* param, float* square_avg, const float* grad, int64_t begin, int64_t end, float neg_lr,
+                    float alpha, float rest, float eps, float wd, bool decay);
+void adam_avx512(float* param, float* exp_avg, float* exp_avg_sq, const float* grad, int64_t begin, int64_t end,
+                 float neg_step_size, float b1, float rest1, float b2, float rest2, float correction2, float eps, float wd,
+                 bool decay);
+#endif
+
+}  // namespace optim_detail
+
 }  // namespace normnet
