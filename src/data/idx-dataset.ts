@@ -4,7 +4,7 @@
  * not copied. Shared by the MNIST and Fashion-MNIST loaders, whose files have the same names and format.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Dataset } from './dataset.js';
 import { IdxError, readIdx } from './idx.js';
 
@@ -25,10 +25,27 @@ export function findIdxFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-/** Reads images and labels, checks they fit together, and returns them as one uint8 Dataset. */
-export function readIdxDataset(files: IdxPair, options: { classes: number; name: string; classNames?: readonly string[] }): Dataset {
-  const images = readIdx(files.images);
-  const labels = readIdx(files.labels);
+/**
+ * The SHA-256 of a known file's idx bytes (after gunzip), by its standard name: what readIdxDataset's `known`
+ * takes. `what` names the data set in messages ("MNIST", "Fashion-MNIST").
+ */
+export interface KnownFiles {
+  what: string;
+  sha256: Record<string, string>;
+}
+
+/**
+ * Reads images and labels, checks they fit together, and returns them as one uint8 Dataset. With `known`, a
+ * file whose standard name is listed (a trailing .gz aside) must have that SHA-256.
+ */
+export function readIdxDataset(files: IdxPair, options: { classes: number; name: string; classNames?: readonly string[]; known?: KnownFiles }): Dataset {
+  const knownOf = (path: string) => {
+    const name = basename(path).replace(/\.gz$/, '');
+    const sha256 = options.known?.sha256[name];
+    return sha256 === undefined ? {} : { known: { sha256, what: `${options.known!.what}'s ${name}` } };
+  };
+  const images = readIdx(files.images, knownOf(files.images));
+  const labels = readIdx(files.labels, knownOf(files.labels));
   if (images.dims.length !== 3) {
     throw new IdxError(`${files.images}: expected images of 3 dimensions (N, H, W), got ${images.dims.length}: ${images.dims.join('×')}`);
   }

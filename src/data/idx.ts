@@ -9,8 +9,14 @@
  *
  * MNIST images are 0x00000803 (N, 28, 28) and labels 0x00000801 (N). A file starting 1f 8b is gunzipped
  * first. Every check is exact, so a truncated, padded or foreign file is an IdxError naming the file and what
- * is wrong, never a wrong array.
+ * is wrong, never a wrong array: the magic number's zeros, element type and number of dimensions, and the
+ * dimensions, whose product must be the payload's length to the byte (so a changed bit in the header is found,
+ * but for a file holding no elements). A gzipped file's CRC-32 and length are checked by gunzip.
+ *
+ * A changed bit in the elements cannot be found from the format: where the file is a known one (MNIST's and
+ * Fashion-MNIST's, from their default places), the caller passes its SHA-256, which is checked too.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { checkPath, type PathLike } from '../util/path.js';
@@ -31,8 +37,16 @@ const TYPE_NAMES: Record<number, string> = {
 };
 const UINT8 = 0x08;
 
+export interface IdxOptions {
+  /**
+   * The SHA-256 (lowercase hex) the idx bytes must have, taken after gunzip (so the raw file and any gzip of it
+   * agree), and what file that is, for the message: a known file's hash, as torchvision checks its downloads.
+   */
+  known?: { sha256: string; what: string };
+}
+
 /** Reads an idx file (raw or gzipped) holding uint8 elements. */
-export function readIdx(file: PathLike): IdxArray {
+export function readIdx(file: PathLike, options: IdxOptions = {}): IdxArray {
   const path = checkPath(file, 'readIdx: path');
   let bytes: Uint8Array;
   try {
@@ -40,11 +54,11 @@ export function readIdx(file: PathLike): IdxArray {
   } catch (error) {
     throw new IdxError(`${path}: cannot read: ${(error as Error).message}`);
   }
-  return decodeIdx(bytes, path);
+  return decodeIdx(bytes, path, options);
 }
 
 /** Decodes idx bytes (raw or gzipped); `file` names the source in error messages. */
-export function decodeIdx(bytes: Uint8Array, file = 'idx data'): IdxArray {
+export function decodeIdx(bytes: Uint8Array, file = 'idx data', options: IdxOptions = {}): IdxArray {
   const fail = (what: string): never => {
     throw new IdxError(`${file}: ${what}`);
   };
@@ -85,6 +99,11 @@ export function decodeIdx(bytes: Uint8Array, file = 'idx data'): IdxArray {
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'extra bytes after the data';
     fail(`${what}: expected ${expected} bytes (${headerBytes} of header and ${dataBytes} of data for ${dims.join('×')}), ${got(bytes.length)}`);
+  }
+  const known = options.known;
+  if (known) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== known.sha256) fail(`corrupt: the SHA-256 of its idx bytes${gzipped ? ' (after gunzip)' : ''} is ${actual}, ${known.what}'s is ${known.sha256}`);
   }
   return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, dataBytes) };
 }

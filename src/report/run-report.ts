@@ -6,6 +6,7 @@ import type { EpochRecord } from '../train/trainer.js';
 import { checkPath, type PathLike } from '../util/path.js';
 import { machineInfo } from './machine.js';
 import { writeReport } from './report.js';
+import { show } from '../util/show.js';
 
 export interface RunReportInput {
   config: RunConfig;
@@ -17,8 +18,12 @@ export interface RunReportInput {
 }
 
 /** Writes `dir`/report.html (and with `plot` the loss and accuracy charts); returns the report's path. */
-export async function writeRunReport(outDir: PathLike, { config, describe, epochs, plot = false, command }: RunReportInput): Promise<string> {
+export async function writeRunReport(outDir: PathLike, input: RunReportInput): Promise<string> {
   const dir = checkPath(outDir, 'writeRunReport: dir');
+  if (typeof input !== 'object' || input === null || typeof input.config !== 'object' || input.config === null || !Array.isArray(input.epochs)) {
+    throw new TypeError(`writeRunReport: input must be { config, describe, epochs, plot?, command? }, got ${show(input)}`);
+  }
+  const { config, describe, epochs, plot = false, command } = input;
   const subtitle = `${describe} on ${config.data ?? config.dataset}`;
   const charts = [];
   if (plot) for (const chart of trainingCharts(epochs, subtitle)) charts.push(await writeChart(dir, chart.name, chart.spec));
@@ -32,6 +37,6 @@ export async function writeRunReport(outDir: PathLike, { config, describe, epoch
       rows: epochs.map((r) => [r.epoch, Number(r.trainLoss.toFixed(4)), pct(r.trainAccuracy), r.testLoss === undefined ? null : Number(r.testLoss.toFixed(4)),
         pct(r.testAccuracy), Number(r.seconds.toFixed(1)), Math.round(r.samplesPerSecond)]),
     }],
-    files: ['metrics.jsonl', 'checkpoint/model.safetensors', 'checkpoint/trainer.json'],
+    files: ['metrics.jsonl', 'checkpoint/model.safetensors', 'checkpoint/optimizer.safetensors', 'checkpoint/trainer.json'],
   });
 }

@@ -164,8 +164,14 @@ export async function executeRun(config: RunConfig, dir: PathLike, options: Exec
   if (resume) writeFileAtomic(metrics, resume.trainer.history.map((r) => `${JSON.stringify(r)}\n`).join(''));
   options.onStart?.(run);
   let lastCheckpoint = performance.now();
+  // writeCheckpoint would create the directory afresh, holding a checkpoint and no metrics: say what happened.
+  const stillThere = () => {
+    if (!existsSync(outDir)) throw new Error(`${outDir}: the run's output directory was removed while it trained`);
+  };
   const checkpoint = () => {
-    writeCheckpoint(outDir, run.model, trainer.state(), saved, run.scaling);
+    stillThere();
+    // The optimizer's buffers as views, written out at once (no copy, no base64: checkpoint.ts).
+    writeCheckpoint(outDir, run.model, trainer.state({ views: true }), saved, run.scaling);
     lastCheckpoint = performance.now();
   };
   const every = options.checkpointSeconds;
@@ -177,6 +183,7 @@ export async function executeRun(config: RunConfig, dir: PathLike, options: Exec
       if (every !== undefined && info.batch < info.batches && performance.now() - lastCheckpoint >= every * 1000) checkpoint();
     },
     onEpoch: (record) => {
+      stillThere();
       appendFileSync(metrics, `${JSON.stringify(record)}\n`);
       checkpoint();
       options.onEpoch?.(record, config.epochs);
