@@ -90,6 +90,13 @@ bool ArgReader::typed_info(size_t index, napi_typedarray_type* type, size_t* ele
   return napi_get_typedarray_info(env(), info_[index], type, elements, data, nullptr, nullptr) == napi_ok;
 }
 
+bool ArgReader::detached(size_t index) const {
+  napi_value buffer;
+  bool result = false;
+  if (napi_get_typedarray_info(env(), info_[index], nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok) return false;
+  return napi_is_detached_arraybuffer(env(), buffer, &result) == napi_ok && result;
+}
+
 void* ArgReader::typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length,
                        const char* shape, size_t* out_length) {
   napi_typedarray_type actual;
@@ -98,6 +105,7 @@ void* ArgReader::typed(size_t index, napi_typedarray_type type, const char* type
   if (!typed_info(index, &actual, &elements, &data) || actual != type) {
     throw_type(env(), prefix(index) + " must be a " + type_name);
   }
+  if (elements == 0 && detached(index)) throw_type(env(), prefix(index) + " must not be a view of a detached ArrayBuffer");
   if (static_cast<int64_t>(elements) != length) {
     throw_range(env(), prefix(index) + " must have length " + shape + " = " + std::to_string(length) + ", got " +
                            std::to_string(elements));
@@ -122,6 +130,7 @@ Samples ArgReader::samples(size_t index) {
   if (!typed_info(index, &type, &elements, &data) || (type != napi_uint8_array && type != napi_float32_array)) {
     throw_type(env(), prefix(index) + " must be a Uint8Array or a Float32Array");
   }
+  if (elements == 0 && detached(index)) throw_type(env(), prefix(index) + " must not be a view of a detached ArrayBuffer");
   const bool bytes = type == napi_uint8_array;
   remember(index, data, bytes ? elements : elements * 4);
   return {data, elements, bytes};

@@ -68,6 +68,8 @@ class ArgReader {
   std::string prefix(size_t index) const;
   // Type, length and data of argument `index` in one N-API call; false when it is not a typed array.
   bool typed_info(size_t index, napi_typedarray_type* type, size_t* elements, void** data) const;
+  // A view of a detached ArrayBuffer (it reads as empty): refused, as the TS checks refuse it.
+  bool detached(size_t index) const;
   void* typed(size_t index, napi_typedarray_type type, const char* type_name, int64_t length, const char* shape,
               size_t* out_length);
   void remember(size_t index, const void* data, size_t bytes);

@@ -6,10 +6,21 @@
 #include "kernels/conv.h"
 
 #include <initializer_list>
+#include <string>
 
 namespace normnet::binding {
 
 namespace {
+
+// The kernels unfold one image at a time into a per-thread workspace of C*KH*KW*OH*OW values: unfoldedImage in
+// src/kernels/kernels.ts. Without it, an empty output with a huge window asked std::vector for 2^60 floats (abort).
+void unfolded_image(const ArgReader& r, const Window& d) {
+  if (length_of({d.C, d.KH, d.KW, d.OH, d.OW}) >= (int64_t{1} << 31)) {
+    throw_range(r.env(), r.kernel() + ": one image unfolds to C*KH*KW*OH*OW = " + std::to_string(d.C) + "*" +
+                             std::to_string(d.KH) + "*" + std::to_string(d.KW) + "*" + std::to_string(d.OH) + "*" +
+                             std::to_string(d.OW) + " values, 2^31 or more");
+  }
+}
 
 Napi::Value im2col(const Napi::CallbackInfo& info) {
   ArgReader r(info, "im2col", "cols, x, N, C, H, W, KH, KW, stride, padding");
@@ -38,6 +49,7 @@ Napi::Value conv2d_forward(const Napi::CallbackInfo& info) {
   const auto x = r.floats(1, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
   const auto weight = r.floats(2, length_of({d.OC, d.C, d.KH, d.KW}), "OC*C*KH*KW");
   const auto bias = r.floats(3, d.OC, "OC");
+  unfolded_image(r, d);
   r.no_overlap({"y"});
   normnet::conv2d_forward(y.data, x.data, weight.data, bias.data, d.N, d.C, d.H, d.W, d.OC, d.KH, d.KW, d.stride,
                           d.padding);
@@ -50,6 +62,7 @@ Napi::Value conv2d_backward_input(const Napi::CallbackInfo& info) {
   const auto dx = r.floats(0, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
   const auto dy = r.floats(1, length_of({d.N, d.OC, d.OH, d.OW}), "N*OC*OH*OW");
   const auto weight = r.floats(2, length_of({d.OC, d.C, d.KH, d.KW}), "OC*C*KH*KW");
+  unfolded_image(r, d);
   r.no_overlap({"dx"});
   normnet::conv2d_backward_input(dx.data, dy.data, weight.data, d.N, d.C, d.H, d.W, d.OC, d.KH, d.KW, d.stride,
                                  d.padding);
@@ -63,6 +76,7 @@ Napi::Value conv2d_backward_params(const Napi::CallbackInfo& info) {
   const auto dbias = r.floats(1, d.OC, "OC");
   const auto dy = r.floats(2, length_of({d.N, d.OC, d.OH, d.OW}), "N*OC*OH*OW");
   const auto x = r.floats(3, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
+  unfolded_image(r, d);
   r.no_overlap({"dweight", "dbias"});
   normnet::conv2d_backward_params(dweight.data, dbias.data, dy.data, x.data, d.N, d.C, d.H, d.W, d.OC, d.KH, d.KW,
                                   d.stride, d.padding);

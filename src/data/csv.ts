@@ -16,6 +16,7 @@
  */
 import { checkPath, type PathLike } from '../util/path.js';
 import { DataFileError, featureProblem, labelProblem, readDataFile } from './data-file-error.js';
+import { show } from '../util/show.js';
 
 export interface CsvOptions {
   /** The name of the label column; default "label". */
@@ -43,8 +44,9 @@ export interface CsvDataset {
 /** Reads a CSV file of numeric feature columns and one label column (or none, with labelRequired false). */
 export function readCsvDataset(file: PathLike, options: CsvOptions = {}): CsvDataset {
   const path = checkPath(file, 'readCsvDataset: path');
+  if (typeof options !== 'object' || options === null) throw new TypeError(`readCsvDataset: options must be an object, got ${show(options)}`);
   const labelName = options.label ?? 'label';
-  if (typeof labelName !== 'string' || labelName === '') throw new TypeError(`readCsvDataset: label must be a column name, got ${String(labelName)}`);
+  if (typeof labelName !== 'string' || labelName === '') throw new TypeError(`readCsvDataset: label must be a column name, got ${show(labelName)}`);
   // trimEnd drops the trailing newline and blank trailing lines; a blank line between rows stays a (ragged) row.
   const text = readDataFile(path).toString('utf8').replace(/^\uFEFF/, '').trimEnd();
   function fail(where: string, what: string): never {

@@ -27,6 +27,7 @@ import { Dataset } from './dataset.js';
 import { IdxError, readIdx } from './idx.js';
 import { readNpy, type NpyArray } from './npy.js';
 import { applyScaling, fitScaling, SCALE_MODES, type ScaleMode, type ScalingStats } from './scaling.js';
+import { show } from '../util/show.js';
 
 export interface DataFilesOptions {
   /**
@@ -76,7 +77,7 @@ export function loadDataFiles(options: DataFilesOptions): DataFiles {
   const data = checkPath(options.data, 'loadDataFiles: data');
   const testData = options.testData === undefined ? undefined : checkPath(options.testData, 'loadDataFiles: testData');
   if (options.scale !== undefined && !SCALE_MODES.includes(options.scale)) {
-    throw new RangeError(`loadDataFiles: scale must be one of ${SCALE_MODES.join(', ')}, got ${String(options.scale)}`);
+    throw new RangeError(`loadDataFiles: scale must be one of ${SCALE_MODES.join(', ')}, got ${show(options.scale)}`);
   }
   if (given !== undefined && given !== null && (typeof given !== 'object' || (given.scale !== 'minmax' && given.scale !== 'standard'))) {
     throw new TypeError("loadDataFiles: scaling must be null or statistics { scale: 'minmax' | 'standard', offset, factor } as loadDataFiles returns them");

@@ -17,8 +17,11 @@ import type { Backend } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import type { Tensor } from '../nn/tensor.js';
 import type { Random } from '../util/random.js';
-import { gatherLabels, gatherScale, oneHotRows } from './gather.js';
+import { gatherScale } from '../kernels/ts/gather.js';
+import { gatherLabelsUnchecked as gatherLabels, oneHotRowsUnchecked as oneHotRows } from './gather.js';
 import { permutation } from './shuffle.js';
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 export type Layout = 'flat' | 'nchw';
 
@@ -76,6 +79,9 @@ export class BatchBuffers {
    * (kernels take arrays of their exact length, so a partial last batch must not see the full batch's rows).
    */
   prepare(n: number, D: number, C: number, shape: readonly number[], oneHot: boolean): BatchViews {
+    if (![n, D, C].every((v) => Number.isSafeInteger(v) && v >= 0) || n * D >= 2 ** 32 || !Array.isArray(shape) || typeof oneHot !== 'boolean') {
+      throw new TypeError('BatchBuffers.prepare: expected (n, D, C, shape, oneHot): sizes n*D < 2^32, a shape array and a boolean');
+    }
     if (this.x.length < n * D || this.labels.length < n || (oneHot && this.hot.length < n * C)) {
       if (this.x.length < n * D) this.x = new Float32Array(n * D);
       if (this.labels.length < n) {
@@ -122,14 +128,15 @@ export class Dataset {
   private buffers?: BatchBuffers;
 
   constructor(init: DatasetInit) {
+    if (typeof init !== 'object' || init === null) throw new TypeError(`Dataset: init must be { x, labels, shape, classes }, got ${show(init)}`);
     const { x, labels, shape, classes } = init;
     const name = init.name ?? 'dataset';
-    if (!(x instanceof Uint8Array) && !(x instanceof Float32Array)) throw new TypeError(`Dataset (${name}): x must be a Uint8Array or Float32Array`);
-    if (!(labels instanceof Uint8Array) && !(labels instanceof Int32Array)) throw new TypeError(`Dataset (${name}): labels must be a Uint8Array or Int32Array`);
+    if (!types.isUint8Array(x) && !types.isFloat32Array(x)) throw new TypeError(`Dataset (${name}): x must be a Uint8Array or Float32Array`);
+    if (!types.isUint8Array(labels) && !types.isInt32Array(labels)) throw new TypeError(`Dataset (${name}): labels must be a Uint8Array or Int32Array`);
     if (!Array.isArray(shape) || shape.length < 2 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new RangeError(`Dataset (${name}): shape must be [N, ...sampleShape] of integers >= 0, got [${String(shape)}]`);
+      throw new RangeError(`Dataset (${name}): shape must be [N, ...sampleShape] of integers >= 0, got ${show(shape)}`);
     }
-    if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`Dataset (${name}): classes must be an integer >= 1, got ${classes}`);
+    if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`Dataset (${name}): classes must be an integer >= 1, got ${show(classes)}`);
     const N = shape[0];
     const D = shape.slice(1).reduce((a, b) => a * b, 1);
     const rows = init.rows ?? null;
@@ -184,7 +191,7 @@ export class Dataset {
       }
       return this.fill(null, start, count, third ?? {});
     }
-    if (!(first instanceof Int32Array) && !Array.isArray(first)) {
+    if (!types.isInt32Array(first) && !Array.isArray(first)) {
       throw new TypeError('Dataset.batch: expected indices (an Int32Array or array of integers) or start and count');
     }
     if (second !== undefined && (typeof second !== 'object' || second === null)) throw new TypeError('Dataset.batch: options must be an object');
@@ -214,7 +221,7 @@ export class Dataset {
 
   /** The samples at `indices`, as a dataset sharing this one's stored samples (labels are copied). */
   subset(indices: Int32Array | readonly number[], name = `${this.name} subset`): Dataset {
-    if (!(indices instanceof Int32Array) && !Array.isArray(indices)) throw new TypeError('Dataset.subset: indices must be an Int32Array or array of integers');
+    if (!types.isInt32Array(indices) && !Array.isArray(indices)) throw new TypeError('Dataset.subset: indices must be an Int32Array or array of integers');
     const n = indices.length;
     const rows = new Int32Array(n);
     const labels = this.labels instanceof Uint8Array ? new Uint8Array(n) : new Int32Array(n);
@@ -236,7 +243,7 @@ export class Dataset {
   private fill(source: ArrayLike<number> | null, offset: number, n: number, options: BatchOptions): Batch {
     if (typeof options !== 'object' || options === null) throw new TypeError('Dataset.batch: options must be an object');
     const layout = options.layout ?? 'flat';
-    if (layout !== 'flat' && layout !== 'nchw') throw new RangeError(`Dataset.batch: layout must be 'flat' or 'nchw', got ${String(layout)}`);
+    if (layout !== 'flat' && layout !== 'nchw') throw new RangeError(`Dataset.batch: layout must be 'flat' or 'nchw', got ${show(layout)}`);
     const oneHot = options.oneHot ?? false;
     if (typeof oneHot !== 'boolean') throw new TypeError('Dataset.batch: oneHot must be a boolean');
     const out = options.out ?? (this.buffers ??= new BatchBuffers());
@@ -268,7 +275,7 @@ export class Dataset {
 
   private checkIndex(index: number, at: number, where: string): number {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) {
-      throw new RangeError(`${where}: indices[${at}] = ${index} is not a sample index in [0, ${this.length})`);
+      throw new RangeError(`${where}: indices[${at}] = ${show(index)} is not a sample index in [0, ${this.length})`);
     }
     return index;
   }

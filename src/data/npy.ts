@@ -17,6 +17,8 @@
  */
 import { checkPath, type PathLike } from '../util/path.js';
 import { DataFileError, readDataFile } from './data-file-error.js';
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
 
@@ -67,6 +69,8 @@ export function decodeNpy(bytes: Uint8Array, file = 'npy data'): NpyArray {
   function fail(what: string): never {
     throw new DataFileError(`${file}: ${what}`);
   }
+  if (!types.isUint8Array(bytes)) throw new TypeError(`decodeNpy: bytes must be a Uint8Array, got ${show(bytes)}`);
+  if (typeof file !== 'string') throw new TypeError(`decodeNpy: file must be a string, got ${show(file)}`);
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a .npy file: it does not start with the magic string \\x93NUMPY');
   const [major, minor] = [bytes[6], bytes[7]];
   if (![1, 2, 3].includes(major) || minor !== 0) fail(`unsupported .npy format version ${major}.${minor}: versions 1.0, 2.0 and 3.0 are read`);
@@ -122,10 +126,10 @@ export function decodeNpy(bytes: Uint8Array, file = 'npy data'): NpyArray {
  */
 export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   // Uint8Array is checked before bool's entry, which shares its array type.
-  const code = Object.keys(DTYPES).find((c) => data instanceof DTYPES[c].Array);
+  const code = ArrayBuffer.isView(data) ? Object.keys(DTYPES).find((c) => data instanceof DTYPES[c].Array) : undefined;
   if (code === undefined) throw new TypeError('encodeNpy: data must be a Float32Array, Float64Array, Int8/16/32Array, BigInt64Array, Uint8/16/32Array or BigUint64Array');
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new RangeError(`encodeNpy: shape must be an array of integers >= 0, got [${String(shape)}]`);
+    throw new RangeError(`encodeNpy: shape must be an array of integers >= 0, got ${show(shape)}`);
   }
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) throw new RangeError(`encodeNpy: shape [${shape.join(', ')}] holds ${count} values, data has ${data.length}`);

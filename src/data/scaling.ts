@@ -13,6 +13,8 @@
  * transformed in double and rounded to float32 once, so the same statistics give the same bits wherever they
  * are applied, after a round trip through JSON too.
  */
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 export type ScaleMode = 'none' | 'minmax' | 'standard';
 
@@ -28,7 +30,7 @@ export interface ScalingStats {
 
 /** The statistics of `x`, (N, featureCount) row-major, for `scale`. */
 export function fitScaling(scale: 'minmax' | 'standard', x: Float32Array, featureCount: number): ScalingStats {
-  if (scale !== 'minmax' && scale !== 'standard') throw new RangeError(`fitScaling: scale must be 'minmax' or 'standard', got ${String(scale)}`);
+  if (scale !== 'minmax' && scale !== 'standard') throw new RangeError(`fitScaling: scale must be 'minmax' or 'standard', got ${show(scale)}`);
   const N = rowCount('fitScaling', x, featureCount);
   if (N === 0) throw new RangeError('fitScaling: x holds no samples to fit');
   const D = featureCount;
@@ -84,7 +86,7 @@ export function applyScaling(stats: ScalingStats, x: Float32Array, featureCount:
 /** Statistics from outside (a checkpoint's JSON) must fit the data before they touch it. */
 function checkStats(stats: ScalingStats, featureCount: number): void {
   if (typeof stats !== 'object' || stats === null) throw new TypeError('applyScaling: stats must be { scale, offset, factor }');
-  if (stats.scale !== 'minmax' && stats.scale !== 'standard') throw new RangeError(`applyScaling: stats.scale must be 'minmax' or 'standard', got ${String(stats.scale)}`);
+  if (stats.scale !== 'minmax' && stats.scale !== 'standard') throw new RangeError(`applyScaling: stats.scale must be 'minmax' or 'standard', got ${show(stats.scale)}`);
   for (const key of ['offset', 'factor'] as const) {
     const values: unknown = stats[key];
     if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
@@ -97,8 +99,8 @@ function checkStats(stats: ScalingStats, featureCount: number): void {
 }
 
 function rowCount(where: string, x: Float32Array, featureCount: number): number {
-  if (!(x instanceof Float32Array)) throw new TypeError(`${where}: x must be a Float32Array`);
-  if (!Number.isInteger(featureCount) || featureCount < 1) throw new RangeError(`${where}: featureCount must be an integer >= 1, got ${featureCount}`);
+  if (!types.isFloat32Array(x)) throw new TypeError(`${where}: x must be a Float32Array`);
+  if (!Number.isInteger(featureCount) || featureCount < 1) throw new RangeError(`${where}: featureCount must be an integer >= 1, got ${show(featureCount)}`);
   if (x.length % featureCount !== 0) throw new RangeError(`${where}: x holds ${x.length} values, not whole samples of ${featureCount} features`);
   return x.length / featureCount;
 }

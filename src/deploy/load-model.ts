@@ -41,7 +41,7 @@ export interface LoadedModel {
 
 export function loadModel(source: PathLike, options: LoadModelOptions = {}): LoadedModel {
   const path = checkPath(source, 'loadModel: path');
-  if (!existsSync(path)) throw new Error(`${path}: no such file or directory`);
+  if (!existsSync(path)) throw Object.assign(new Error(`${path}: no such file or directory`), { code: 'ENOENT', syscall: 'stat', path }); // as fs says it
   let tensors: StateDict;
   let metadata: Record<string, string>;
   let file: string;

@@ -10,6 +10,8 @@
  */
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 const SCHEMA = `
 syntax = "proto2";
@@ -167,6 +169,14 @@ export interface OnnxModel {
 
 /** The ModelProto bytes of `model`. */
 export function encodeOnnx(model: OnnxModel): Uint8Array {
+  if (typeof model !== 'object' || model === null || types.isProxy(model)) throw new TypeError(`encodeOnnx: model must be an OnnxModel object, got ${show(model)}`);
+  for (const key of ['nodes', 'initializers', 'inputs', 'outputs'] as const) {
+    if (!Array.isArray(model[key]) || !model[key].every((v: unknown) => typeof v === 'object' && v !== null && !types.isProxy(v))) {
+      throw new TypeError(`encodeOnnx: model.${key} must be an array of objects`);
+    }
+  }
+  if (!model.initializers.every((t) => types.isFloat32Array(t.data))) throw new TypeError('encodeOnnx: every initializer\'s data must be a Float32Array');
+  if (![...model.inputs, ...model.outputs].every((v) => Array.isArray(v.shape))) throw new TypeError('encodeOnnx: every input and output needs a shape array');
   const ir = ONNX_IR_VERSIONS[model.opset];
   if (ir === undefined) throw new RangeError(`ONNX opset must be one of ${Object.keys(ONNX_IR_VERSIONS).join(', ')}, got ${model.opset}`);
   const value = (v: OnnxValue) => ({
@@ -194,8 +204,15 @@ export function encodeOnnx(model: OnnxModel): Uint8Array {
 
 /** A ModelProto decoded into plain objects with onnx.proto's field names (int64 values as numbers). */
 export function decodeOnnx(bytes: Uint8Array): Record<string, unknown> {
+  if (!types.isUint8Array(bytes)) throw new TypeError(`decodeOnnx: bytes must be a Uint8Array, got ${show(bytes)}`);
   const type = ModelProto();
-  return type.toObject(type.decode(bytes), { longs: Number, defaults: false });
+  let decoded;
+  try {
+    decoded = type.decode(bytes);
+  } catch (error) {
+    throw new RangeError(`decodeOnnx: not an ONNX ModelProto (${(error as Error).message})`);
+  }
+  return type.toObject(decoded, { longs: Number, defaults: false });
 }
 
 function attribute(name: string, a: OnnxAttribute): Record<string, unknown> {

@@ -8,6 +8,7 @@ import type { FloatArray } from './check.js';
 import { KERNEL_NAMES, withChecks, type Kernels } from './kernels.js';
 import { ISAS, loadNative, nativeDiagnosis, type Addon, type Isa, type PoolInfo } from './native.js';
 import { tsKernels } from './ts/index.js';
+import { show } from '../util/show.js';
 
 export type BackendName = 'native' | 'ts';
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'ts'];
@@ -79,7 +80,7 @@ export function getBackend(name: BackendChoice = 'auto'): Backend {
   }
   if (name === 'ts') return tsBackend;
   if (name === 'native') return native();
-  throw new RangeError(`backend must be 'auto', 'native' or 'ts', got '${String(name)}'`);
+  throw new RangeError(`backend must be 'auto', 'native' or 'ts', got ${show(name)}`);
 }
 
 /** Whether the native addon loads here, without warning. */
@@ -92,10 +93,10 @@ export function configure(options: RuntimeOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('configure: options must be an object');
   const { threads, isa } = options;
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024)) {
-    throw new RangeError(`configure: threads must be an integer in [1, 1024], got ${threads}`);
+    throw new RangeError(`configure: threads must be an integer in [1, 1024], got ${show(threads)}`);
   }
   if (isa !== undefined && !ISAS.includes(isa)) {
-    throw new RangeError(`configure: isa must be one of ${ISAS.join(', ')}, got '${String(isa)}'`);
+    throw new RangeError(`configure: isa must be one of ${ISAS.join(', ')}, got ${show(isa)}`);
   }
   const { addon } = requireNative();
   if (threads !== undefined) addon.setNumThreads(threads);

@@ -4,6 +4,8 @@
  * words at its boundary (native/binding/args.h), so a bad call fails the same way whichever backend serves it;
  * the native backend calls the addon directly, without these.
  */
+import { types } from 'node:util';
+
 export type FloatArray = Float32Array | Float64Array;
 export type FloatArrayConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -75,7 +77,7 @@ export class ArgReader {
   /** floats(), or null (an output not wanted, a bias not there). */
   optionalFloats(index: number, length: number, shape: string): FloatArray | null {
     if (this.args[index] === null) return null;
-    if (!(this.args[index] instanceof this.floatType)) throw new TypeError(`${this.prefix(index)} must be a ${this.floatType.name} or null`);
+    if (!isTyped(this.args[index], this.floatType)) throw new TypeError(`${this.prefix(index)} must be a ${this.floatType.name} or null`);
     return this.floats(index, length, shape);
   }
 
@@ -91,16 +93,18 @@ export class ArgReader {
   /** Stored samples of any length: a Uint8Array or a Float32Array. */
   samples(index: number): Uint8Array | Float32Array {
     const value = this.args[index];
-    if (!(value instanceof Uint8Array) && !(value instanceof Float32Array)) {
+    if (!types.isUint8Array(value) && !types.isFloat32Array(value)) {
       throw new TypeError(`${this.prefix(index)} must be a Uint8Array or a Float32Array`);
     }
+    if (isDetached(value)) throw new TypeError(`${this.prefix(index)} must not be a view of a detached ArrayBuffer`);
     this.arrays.set(this.names[index], value);
     return value;
   }
 
   private typed(index: number, type: FloatArrayConstructor | Int32ArrayConstructor, length: number, shape: string): ArrayBufferView {
     const value = this.args[index];
-    if (!(value instanceof type)) throw new TypeError(`${this.prefix(index)} must be a ${type.name}`);
+    if (!isTyped(value, type)) throw new TypeError(`${this.prefix(index)} must be a ${type.name}`);
+    if (isDetached(value)) throw new TypeError(`${this.prefix(index)} must not be a view of a detached ArrayBuffer`);
     if (value.length !== length) {
       throw new RangeError(`${this.prefix(index)} must have length ${shape} = ${length}, got ${value.length}`);
     }
@@ -120,6 +124,26 @@ export class ArgReader {
         }
       }
     }
+  }
+}
+
+const BRANDS = new Map<unknown, (value: unknown) => boolean>([
+  [Float32Array, types.isFloat32Array], [Float64Array, types.isFloat64Array], [Int32Array, types.isInt32Array],
+] as [unknown, (value: unknown) => boolean][]);
+
+/** A real typed array of `type`, by its internal slots: a Proxy of one or an object with its prototype is not. */
+function isTyped(value: unknown, type: FloatArrayConstructor | Int32ArrayConstructor): value is FloatArray | Int32Array {
+  return BRANDS.get(type)!(value);
+}
+
+/** A view of a detached ArrayBuffer: it reads as empty, but a kernel that makes views of it throws. */
+function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0 || view.buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(view.buffer);
+    return false;
+  } catch {
+    return true;
   }
 }
 

@@ -176,6 +176,13 @@ function windowDims(r: ArgReader, kernel: string, first: number, padded: boolean
   return { N, C, H, W, OC, KH, KW, OH, OW };
 }
 
+/** The conv2d kernels unfold one image at a time into a workspace of C*KH*KW*OH*OW values; more than 2^31 is refused. */
+function unfoldedImage(kernel: string, d: { C: number; KH: number; KW: number; OH: number; OW: number }): void {
+  if (d.C * d.KH * d.KW * d.OH * d.OW >= 2 ** 31) {
+    throw new RangeError(`${kernel}: one image unfolds to C*KH*KW*OH*OW = ${d.C}*${d.KH}*${d.KW}*${d.OH}*${d.OW} values, 2^31 or more`);
+  }
+}
+
 const CHECKS: { [K in KernelName]: Check } = {
   gemm(args, floats) {
     const r = new ArgReader('gemm', args, 'transA, transB, M, N, K, alpha, A, B, beta, C', floats);
@@ -260,6 +267,7 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.floats(1, d.N * d.C * d.H * d.W, 'N*C*H*W');
     r.floats(2, d.OC * d.C * d.KH * d.KW, 'OC*C*KH*KW');
     r.floats(3, d.OC, 'OC');
+    unfoldedImage('conv2dForward', d);
     r.noOverlap(['y']);
   },
   conv2dBackwardInput(args, floats) {
@@ -268,6 +276,7 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.floats(0, d.N * d.C * d.H * d.W, 'N*C*H*W');
     r.floats(1, d.N * d.OC * d.OH * d.OW, 'N*OC*OH*OW');
     r.floats(2, d.OC * d.C * d.KH * d.KW, 'OC*C*KH*KW');
+    unfoldedImage('conv2dBackwardInput', d);
     r.noOverlap(['dx']);
   },
   conv2dBackwardParams(args, floats) {
@@ -277,6 +286,7 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.floats(1, d.OC, 'OC');
     r.floats(2, d.N * d.OC * d.OH * d.OW, 'N*OC*OH*OW');
     r.floats(3, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    unfoldedImage('conv2dBackwardParams', d);
     r.noOverlap(['dweight', 'dbias']);
   },
   maxpoolForward(args, floats) {

@@ -10,7 +10,8 @@ import type { FloatArray } from '../kernels/check.js';
 import { ReLU } from './activation.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import { formatShape, type Tensor } from './tensor.js';
-import { checkPositiveInt } from './validate.js';
+import { checkPositiveInt, checkShape, checkTensor } from './validate.js';
+import { show } from '../util/show.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -34,12 +35,13 @@ export abstract class BatchNorm extends Layer {
   constructor(readonly numFeatures: number, options: BatchNormOptions) {
     super();
     checkPositiveInt(new.target.name, 'numFeatures', numFeatures);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${new.target.name}: options must be an object, got ${show(options)}`);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
-    if (!(this.eps >= 0)) throw new RangeError(`${new.target.name}: eps must be >= 0, got ${this.eps}`);
+    if (!(this.eps >= 0)) throw new RangeError(`${new.target.name}: eps must be >= 0, got ${show(this.eps)}`);
     if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new RangeError(`${new.target.name}: momentum must be in [0, 1] or null, got ${this.momentum}`);
+      throw new RangeError(`${new.target.name}: momentum must be in [0, 1] or null, got ${show(this.momentum)}`);
     }
   }
 
@@ -77,6 +79,7 @@ export abstract class BatchNorm extends Layer {
 
   setCounter(name: string, value: number): void {
     if (name !== 'num_batches_tracked') super.setCounter(name, value);
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${this.describe()}: num_batches_tracked must be an integer >= 0, got ${show(value)}`);
     this.numBatchesTracked = value;
   }
 
@@ -96,6 +99,7 @@ export abstract class BatchNorm extends Layer {
   }
 
   outputShape(input: readonly number[], training: boolean): number[] {
+    checkShape(this.describe(), 'input', input);
     const { N, S } = this.view(input);
     if (training && N * S <= 1) {
       throw new RangeError(`${this.describe()}: training needs more than one value per channel, got input of shape ${formatShape(input)}`);
@@ -113,6 +117,7 @@ export abstract class BatchNorm extends Layer {
   }
 
   forward(x: Tensor, training: boolean): Tensor {
+    checkTensor(this.describe(), 'x', x);
     this.outputShape(x.shape, training);
     const { N, S } = this.view(x.shape);
     const C = this.numFeatures;
@@ -133,6 +138,7 @@ export abstract class BatchNorm extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    checkTensor(this.describe(), 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward needs a forward in training mode first`);
     const { x, N, S } = this.saved;
     const C = this.numFeatures;

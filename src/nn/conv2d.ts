@@ -8,7 +8,8 @@ import { windowOutput } from '../kernels/check.js';
 import { checkInit, initBias, initWeight, type Init } from './init.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import type { Tensor } from './tensor.js';
-import { checkNonNegativeInt, checkPositiveInt } from './validate.js';
+import { checkNonNegativeInt, checkPositiveInt, checkShape, checkTensor } from './validate.js';
+import { show } from '../util/show.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -31,7 +32,11 @@ export class Conv2d extends Layer {
     super();
     checkPositiveInt('Conv2d', 'inChannels', inChannels);
     checkPositiveInt('Conv2d', 'outChannels', outChannels);
+    if (typeof kernelSize !== 'number' && !(Array.isArray(kernelSize) && kernelSize.length === 2)) {
+      throw new TypeError(`Conv2d: kernelSize must be a number or [kh, kw], got ${show(kernelSize)}`);
+    }
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    if (typeof options !== 'object' || options === null) throw new TypeError(`Conv2d: options must be an object, got ${show(options)}`);
     this.kernelSize = [checkPositiveInt('Conv2d', 'kernelSize', kh), checkPositiveInt('Conv2d', 'kernelSize', kw)];
     this.stride = checkPositiveInt('Conv2d', 'stride', options.stride ?? 1);
     this.padding = checkNonNegativeInt('Conv2d', 'padding', options.padding ?? 0);
@@ -75,6 +80,7 @@ export class Conv2d extends Layer {
   }
 
   outputShape(input: readonly number[]): number[] {
+    checkShape(this.describe(), 'input', input);
     if (input.length !== 4 || input[1] !== this.inChannels) throw this.shapeError(`[N, ${this.inChannels}, H, W]`, input);
     const [kh, kw] = this.kernelSize;
     const OH = this.windowFits(input, 'H', input[2], kh);
@@ -91,6 +97,7 @@ export class Conv2d extends Layer {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor(this.describe(), 'x', x);
     const shape = this.outputShape(x.shape);
     const [N, C, H, W] = x.shape;
     const [kh, kw] = this.kernelSize;
@@ -101,6 +108,7 @@ export class Conv2d extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    checkTensor(this.describe(), 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward before forward`);
     const x = this.saved;
     const [N, C, H, W] = x.shape;

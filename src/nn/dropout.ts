@@ -6,6 +6,8 @@
 import type { FloatArray } from '../kernels/check.js';
 import { Layer } from './layer.js';
 import type { Tensor } from './tensor.js';
+import { checkShape, checkTensor } from './validate.js';
+import { show } from '../util/show.js';
 
 export class Dropout extends Layer {
   private mask?: FloatArray;
@@ -13,7 +15,7 @@ export class Dropout extends Layer {
 
   constructor(readonly p = 0.5) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`Dropout: p must be in [0, 1), got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`Dropout: p must be in [0, 1), got ${show(p)}`);
   }
 
   describe(): string {
@@ -26,11 +28,13 @@ export class Dropout extends Layer {
 
 
   outputShape(input: readonly number[]): number[] {
+    checkShape(this.describe(), 'input', input);
     if (input.length < 1) throw this.shapeError('[N, ...]', input);
     return [...input];
   }
 
   forward(x: Tensor, training: boolean): Tensor {
+    checkTensor(this.describe(), 'x', x);
     this.outputShape(x.shape);
     this.shape = x.shape;
     if (!training || this.p === 0) {
@@ -44,6 +48,7 @@ export class Dropout extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    checkTensor(this.describe(), 'dy', dy);
     if (!this.shape) throw new Error(`${this.describe()}: backward before forward`);
     if (!needDx) return undefined;
     if (!this.mask) return dy;

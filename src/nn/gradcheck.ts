@@ -14,6 +14,8 @@ import type { FloatArray } from '../kernels/check.js';
 import { SoftmaxCrossEntropy, type Labels } from './loss.js';
 import { Sequential } from './sequential.js';
 import type { Tensor } from './tensor.js';
+import { show } from '../util/show.js';
+import { checkTensor } from './validate.js';
 
 export interface GradCheckOptions {
   /** The step h of (f(w + h) - f(w - h)) / 2h; default 1e-5. */
@@ -30,6 +32,9 @@ export interface GradCheckResult {
 }
 
 export function gradCheck(model: Sequential, x: Tensor, labels: Labels, options: GradCheckOptions = {}): GradCheckResult {
+  if (!(model instanceof Sequential)) throw new TypeError(`gradCheck: model must be a Sequential, got ${show(model)}`);
+  checkTensor('gradCheck', 'x', x);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`gradCheck: options must be an object, got ${show(options)}`);
   const h = options.epsilon ?? 1e-5;
   const maxPerTensor = options.maxPerTensor ?? Infinity;
   const copy = new Sequential(model.layers.map((layer) => layer.clone()), {

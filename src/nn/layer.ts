@@ -7,6 +7,7 @@
 import type { Backend } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import type { Random } from '../util/random.js';
+import { show } from '../util/show.js';
 import { formatShape, type Tensor } from './tensor.js';
 import { Workspace } from './workspace.js';
 
@@ -48,8 +49,12 @@ export abstract class Layer {
   }
 
   protected context?: LayerContext;
-  /** The layer's activation buffers, in the backend's float type; made by bind. */
-  protected workspace!: Workspace;
+  private boundWorkspace?: Workspace;
+  /** The layer's activation buffers, in the backend's float type; made by bind (before it, ctx's error). */
+  protected get workspace(): Workspace {
+    void this.ctx;
+    return this.boundWorkspace!;
+  }
 
   tensors(): TensorSpec[] {
     return [];
@@ -61,14 +66,18 @@ export abstract class Layer {
   }
 
   setCounter(name: string, value: number): void {
-    throw new RangeError(`${this.describe()} has no counter ${name} (value ${value})`);
+    throw new RangeError(`${this.describe()} has no counter ${show(name)} (value ${show(value)})`);
   }
 
   bind(values: Record<string, FloatArray>, grads: Record<string, FloatArray>, context: LayerContext): void {
-    void values;
-    void grads;
+    for (const [name, value] of [['values', values], ['grads', grads], ['context', context]] as const) {
+      if (typeof value !== 'object' || value === null) throw new TypeError(`${this.describe()}.bind: ${name} must be an object, got ${show(value)}`);
+    }
+    if (typeof context.backend !== 'object' || context.backend === null || typeof context.random !== 'object' || context.random === null) {
+      throw new TypeError(`${this.describe()}.bind: context must be { backend, random }`);
+    }
     this.context = context;
-    this.workspace = new Workspace(this.floatType);
+    this.boundWorkspace = new Workspace(this.floatType);
   }
 
   /** The backend's array type: Float32Array, or Float64Array for gradient checks. */

@@ -7,7 +7,8 @@ import type { FloatArray } from '../kernels/check.js';
 import { checkInit, initBias, initWeight, type Init } from './init.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
 import type { Tensor } from './tensor.js';
-import { checkPositiveInt } from './validate.js';
+import { checkPositiveInt, checkShape, checkTensor } from './validate.js';
+import { show } from '../util/show.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -27,6 +28,7 @@ export class Linear extends Layer {
     super();
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`Linear: options must be an object, got ${show(options)}`);
     this.bias = options.bias ?? true;
     this.init = checkInit('Linear', options.init ?? 'default');
   }
@@ -60,11 +62,13 @@ export class Linear extends Layer {
   }
 
   outputShape(input: readonly number[]): number[] {
+    checkShape(this.describe(), 'input', input);
     if (input.length !== 2 || input[1] !== this.inFeatures) throw this.shapeError(`[N, ${this.inFeatures}]`, input);
     return [input[0], this.outFeatures];
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor(this.describe(), 'x', x);
     const shape = this.outputShape(x.shape);
     const N = shape[0];
     const y = this.workspace.floats('y', N * this.outFeatures);
@@ -74,6 +78,7 @@ export class Linear extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    checkTensor(this.describe(), 'dy', dy);
     const x = this.x;
     if (!x) throw new Error(`${this.describe()}: backward before forward`);
     const N = x.shape[0];

@@ -8,6 +8,9 @@ import type { Backend } from '../kernels/backend.js';
 import type { FloatArray } from '../kernels/check.js';
 import { formatShape, type Tensor } from './tensor.js';
 import { Workspace } from './workspace.js';
+import { show } from '../util/show.js';
+import { checkTensor } from './validate.js';
+import { types } from 'node:util';
 
 export type Labels = Int32Array | readonly number[] | Float32Array | Float64Array;
 
@@ -19,7 +22,9 @@ export class SoftmaxCrossEntropy {
 
   /** The mean loss for logits (N, C) and their labels. */
   forward(logits: Tensor, labels: Labels, backend: Backend<FloatArray> | undefined = this.backend): number {
-    if (!backend) throw new Error('SoftmaxCrossEntropy: no backend (pass one to the constructor or to forward)');
+    if (!backend) throw new TypeError('SoftmaxCrossEntropy: no backend (pass one to the constructor or to forward)');
+    if (typeof backend !== 'object' || typeof backend.softmaxCrossEntropyForward !== 'function') throw new TypeError(`SoftmaxCrossEntropy: backend must be a backend (getBackend()), got ${show(backend)}`);
+    checkTensor('SoftmaxCrossEntropy', 'logits', logits);
     if (logits.shape.length !== 2) {
       throw new RangeError(`SoftmaxCrossEntropy: expected logits of shape [N, C], got ${formatShape(logits.shape)}`);
     }
@@ -44,7 +49,7 @@ export class SoftmaxCrossEntropy {
 
 /** Class indices from labels given as indices or one-hot rows; a RangeError names the first bad one. */
 export function toIndices(labels: Labels, N: number, C: number, out: Int32Array): Int32Array {
-  if (labels instanceof Float32Array || labels instanceof Float64Array) {
+  if (types.isFloat32Array(labels) || types.isFloat64Array(labels)) {
     if (labels.length !== N * C) {
       throw new RangeError(`SoftmaxCrossEntropy: one-hot labels must have N*C = ${N * C} values, got ${labels.length}`);
     }
@@ -60,14 +65,14 @@ export function toIndices(labels: Labels, N: number, C: number, out: Int32Array)
     }
     return out;
   }
-  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
+  if (!types.isInt32Array(labels) && !Array.isArray(labels)) {
     throw new TypeError('SoftmaxCrossEntropy: labels must be an Int32Array or array of class indices, or one-hot rows in a Float32Array');
   }
   if (labels.length !== N) throw new RangeError(`SoftmaxCrossEntropy: expected ${N} labels for ${N} rows of logits, got ${labels.length}`);
   for (let n = 0; n < N; n++) {
     const label = labels[n];
     if (!Number.isInteger(label) || label < 0 || label >= C) {
-      throw new RangeError(`SoftmaxCrossEntropy: labels[${n}] = ${label} is not a class index in [0, ${C})`);
+      throw new RangeError(`SoftmaxCrossEntropy: labels[${n}] = ${show(label)} is not a class index in [0, ${C})`);
     }
     out[n] = label;
   }

@@ -5,7 +5,8 @@
 import { windowOutput } from '../kernels/check.js';
 import { Layer } from './layer.js';
 import type { Tensor } from './tensor.js';
-import { checkPositiveInt } from './validate.js';
+import { checkPositiveInt, checkShape, checkTensor } from './validate.js';
+import { show } from '../util/show.js';
 
 export interface MaxPool2dOptions {
   stride?: number;
@@ -18,7 +19,11 @@ export class MaxPool2d extends Layer {
 
   constructor(kernelSize: number | [number, number], options: MaxPool2dOptions = {}) {
     super();
+    if (typeof kernelSize !== 'number' && !(Array.isArray(kernelSize) && kernelSize.length === 2)) {
+      throw new TypeError(`MaxPool2d: kernelSize must be a number or [kh, kw], got ${show(kernelSize)}`);
+    }
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    if (typeof options !== 'object' || options === null) throw new TypeError(`MaxPool2d: options must be an object, got ${show(options)}`);
     this.kernelSize = [checkPositiveInt('MaxPool2d', 'kernelSize', kh), checkPositiveInt('MaxPool2d', 'kernelSize', kw)];
     this.stride = checkPositiveInt('MaxPool2d', 'stride', options.stride ?? kh);
   }
@@ -34,6 +39,7 @@ export class MaxPool2d extends Layer {
 
 
   outputShape(input: readonly number[]): number[] {
+    checkShape(this.describe(), 'input', input);
     const [kh, kw] = this.kernelSize;
     if (input.length !== 4 || input[2] < kh || input[3] < kw) throw this.shapeError(`[N, C, H, W] with H >= ${kh} and W >= ${kw}`, input);
     const [N, C, H, W] = input;
@@ -41,6 +47,7 @@ export class MaxPool2d extends Layer {
   }
 
   forward(x: Tensor): Tensor {
+    checkTensor(this.describe(), 'x', x);
     const shape = this.outputShape(x.shape);
     const [N, C, H, W] = x.shape;
     const [kh, kw] = this.kernelSize;
@@ -53,6 +60,7 @@ export class MaxPool2d extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
+    checkTensor(this.describe(), 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward before forward`);
     if (!needDx) return undefined;
     const { x, argmax } = this.saved;

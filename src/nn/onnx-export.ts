@@ -27,6 +27,7 @@ import { Flatten } from './flatten.js';
 import { Linear } from './linear.js';
 import { MaxPool2d } from './maxpool2d.js';
 import type { Sequential } from './sequential.js';
+import { checkShape } from './validate.js';
 
 export interface OnnxOptions {
   /** The ONNX opset, 13 to 21; default 17. */
@@ -41,8 +42,9 @@ const EXPORTED = 'Linear, Conv2d, BatchNorm1d, BatchNorm2d, ChannelAffine, ReLU,
 
 /** The ONNX model file (ModelProto bytes) of `model` in eval mode. */
 export function sequentialToOnnx(model: Sequential, options: OnnxOptions = {}): Uint8Array {
+  if (typeof options !== 'object' || options === null) throw new TypeError('toOnnx: options must be an object');
   const opset = options.opset ?? DEFAULT_OPSET;
-  const sample = options.inputShape ?? model.inputShape;
+  const sample = options.inputShape === undefined ? model.inputShape : checkShape('toOnnx', 'inputShape', options.inputShape);
   if (!sample) {
     throw new RangeError('toOnnx: the model does not know its input shape: pass { inputShape } (a sample\'s shape, e.g. [1, 28, 28]), or give it to the Sequential, or run the model once');
   }

@@ -18,6 +18,8 @@ import { layerSpec, type LayerSpec } from './layer-list.js';
 import { Linear } from './linear.js';
 import { sequentialToOnnx, type OnnxOptions } from './onnx-export.js';
 import { formatShape, sizeOf, type Tensor } from './tensor.js';
+import { checkShape, checkTensor } from './validate.js';
+import { json } from '../util/show.js';
 
 export interface SequentialOptions {
   /** 'auto' (the default: native when the addon loads, else TypeScript), 'native', 'ts', or a backend object. */
@@ -77,10 +79,11 @@ export class Sequential {
 
   constructor(layers: Layer[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) throw new TypeError('Sequential: layers must be a non-empty array of layers');
-    layers.forEach((layer, i) => {
+    for (let i = 0; i < layers.length; i++) { // not forEach: it skips holes, and an array of 2^32 - 1 holes loops for minutes
+      const layer = layers[i];
       if (typeof layer?.forward !== 'function' || typeof layer?.tensors !== 'function') throw new TypeError(`Sequential: layers[${i}] is not a layer`);
       if (layers.indexOf(layer) !== i) throw new TypeError(`Sequential: layers[${i}] appears twice; create a new layer for each position`);
-    });
+    }
     this.layers = layers;
     // Every layer is offered its successor (or none), so a layer fused by an earlier model is reset here.
     const fuse = options.fuse ?? true;
@@ -98,7 +101,7 @@ export class Sequential {
     if (options.inputShape !== undefined) {
       const shape = options.inputShape;
       if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-        throw new TypeError(`Sequential: inputShape must be a sample's shape such as [784] or [1, 28, 28], got ${JSON.stringify(shape)}`);
+        throw new TypeError(`Sequential: inputShape must be a sample's shape such as [784] or [1, 28, 28], got ${json(shape)}`);
       }
       this.sampleShape = [...shape];
       this.outputShape([2, ...shape], false); // the layers take it: a RangeError naming the first that does not
@@ -161,7 +164,7 @@ export class Sequential {
    * layer that does not accept its input.
    */
   outputShape(input: readonly number[], training = this.training): number[] {
-    let shape = [...input];
+    let shape = [...checkShape('Sequential.outputShape', 'input', input)];
     this.layers.forEach((layer, i) => {
       try {
         shape = layer.outputShape(shape, training);
@@ -178,7 +181,7 @@ export class Sequential {
    * into the parameters' gradients. Returns the input's gradient when `inputGrad` is set.
    */
   backward(dy: Tensor, options: { inputGrad?: boolean } = {}): Tensor | undefined {
-    let t: Tensor | undefined = dy;
+    let t: Tensor | undefined = checkTensor('Sequential.backward', 'dy', dy);
     for (let i = this.layers.length - 1; i >= 0 && t; i--) {
       if (!this.fused[i]) t = this.layers[i].backward(t, i > 0 || options.inputGrad === true);
     }
@@ -272,6 +275,9 @@ export class Sequential {
 
   /** Writes the state dict, and the architecture (when known) in the metadata, so loadModel can rebuild the model. */
   save(path: PathLike, metadata?: Record<string, string>): void {
+    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || !Object.values(metadata).every((v) => typeof v === 'string'))) {
+      throw new TypeError('Sequential.save: metadata must be an object of strings');
+    }
     writeSafetensors(checkPath(path, 'Sequential.save: path'), this.stateDict({ copy: false }), { ...architectureMetadata(this.architecture()), ...metadata });
   }
 
@@ -330,7 +336,7 @@ export class Sequential {
     const floatType = this.backend.dtype === 'float64' ? Float64Array : Float32Array;
     if (!(t?.data instanceof floatType)) throw new TypeError(`Sequential.forward: input must be a ${floatType.name} (or { data, shape } holding one)`);
     if (!Array.isArray(t.shape) || t.shape.length === 0 || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new TypeError(`Sequential.forward: shape must be an array of dimensions such as [N, 784], got ${JSON.stringify(t.shape)}`);
+      throw new TypeError(`Sequential.forward: shape must be an array of dimensions such as [N, 784], got ${json(t.shape)}`);
     }
     if (sizeOf(t.shape) !== t.data.length) {
       throw new RangeError(`Sequential.forward: input of shape ${formatShape(t.shape)} needs ${sizeOf(t.shape)} values, got ${t.data.length}`);

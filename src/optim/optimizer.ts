@@ -25,6 +25,7 @@ import { getBackend, type Backend, type BackendName } from '../kernels/backend.j
 import type { FloatArray } from '../kernels/check.js';
 import type { Parameter } from '../nn/sequential.js';
 import { formatShape, sizeOf } from '../nn/tensor.js';
+import { json, show } from '../util/show.js';
 
 /** Anything with a backend and parameters(): a Sequential. */
 export interface ParameterSource {
@@ -134,6 +135,9 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
     private readonly specs: { [K in keyof O]: OptionSpec },
     readonly bufferNames: readonly string[],
   ) {
+    if (typeof type !== 'string' || typeof specs !== 'object' || specs === null || !Array.isArray(bufferNames)) {
+      throw new TypeError('Optimizer is the optimizers\' base class: construct SGD, Momentum, Nesterov, AdaGrad, RMSprop or Adam');
+    }
     this.type = type;
     const given = (options ?? {}) as Record<string, unknown>;
     this.opts = resolveOptions<O>(type, specs, given, ['backend']);
@@ -247,9 +251,9 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
     const where = `${this.type}.loadStateDict`;
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be an object from stateDict()`);
     if (state.format !== 'normnet.optimizer' || state.version !== 1) {
-      throw new TypeError(`${where}: not an optimizer state (format ${JSON.stringify(state.format)}, version ${JSON.stringify(state.version)}; expected 'normnet.optimizer', 1)`);
+      throw new TypeError(`${where}: not an optimizer state (format ${json(state.format)}, version ${json(state.version)}; expected 'normnet.optimizer', 1)`);
     }
-    if (state.type !== this.type) throw new TypeError(`${where}: the state is of a ${String(state.type)} optimizer, not ${this.type}`);
+    if (state.type !== this.type) throw new TypeError(`${where}: the state is of a ${show(state.type)} optimizer, not ${this.type}`);
     const problems: string[] = [];
     let options: O | undefined;
     try {
@@ -260,9 +264,9 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
       problems.push((error as Error).message.slice(where.length + 2));
     }
     if (!(Number.isInteger(state.step) && state.step >= 0 && state.step <= MAX_STEP)) {
-      problems.push(`step must be an integer in [0, 2^31 - 1], got ${JSON.stringify(state.step)}`);
+      problems.push(`step must be an integer in [0, 2^31 - 1], got ${json(state.step)}`);
     }
-    if (state.dtype !== this.backend.dtype) problems.push(`dtype is ${JSON.stringify(state.dtype)}, the backend's is '${this.backend.dtype}'`);
+    if (state.dtype !== this.backend.dtype) problems.push(`dtype is ${json(state.dtype)}, the backend's is '${this.backend.dtype}'`);
     if (!Array.isArray(state.parameters)) {
       problems.push('parameters must be an array of { name, shape }');
     } else {
@@ -274,7 +278,7 @@ export abstract class Optimizer<O extends Record<string, number> = Record<string
         if (!q) return;
         const shape = Array.isArray(q.shape) ? q.shape : [];
         if (q.name !== p.name || shape.length !== p.shape.length || shape.some((d, j) => d !== p.shape[j])) {
-          problems.push(`parameter ${k} is ${JSON.stringify(q.name)} ${formatShape(shape)}, expected '${p.name}' ${formatShape(p.shape)}`);
+          problems.push(`parameter ${k} is ${json(q.name)} ${formatShape(shape)}, expected '${p.name}' ${formatShape(p.shape)}`);
         }
       });
     }
@@ -340,7 +344,7 @@ function checkParameters(type: string, parameters: readonly Parameter[], backend
   if (parameters.length === 0) throw new RangeError(`${type}: got an empty parameter list`);
   const floatType = backend.dtype === 'float64' ? Float64Array : Float32Array;
   const seen = new Set<FloatArray>();
-  return parameters.map((p, k) => {
+  return Array.from(parameters, (p, k) => { // not map: it skips holes
     const label = `${type}: parameters[${k}]${typeof p?.name === 'string' ? ` ('${p.name}')` : ''}`;
     if (!(p?.value instanceof floatType) || !(p.grad instanceof floatType)) {
       throw new TypeError(`${label}: value and grad must be ${floatType.name}s, the ${backend.name} backend's storage`);

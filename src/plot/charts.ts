@@ -5,6 +5,8 @@
  */
 import type { EpochRecord } from '../train/trainer.js';
 import type { ChartSpec } from './render.js';
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 export interface Series {
   name: string;
@@ -53,6 +55,10 @@ export function seriesEncoding(series: readonly Series[], legend?: string, orien
 }
 
 export function lineChart(o: LineChartOptions): ChartSpec {
+  if (typeof o !== 'object' || o === null || types.isProxy(o)) throw new TypeError(`lineChart: options must be an object, got ${show(o)}`);
+  if (!Array.isArray(o.series) || !o.series.every((s) => typeof s === 'object' && s !== null && typeof s.name === 'string' && Array.isArray(s.x) && Array.isArray(s.y))) {
+    throw new TypeError('lineChart: series must be an array of { name, x, y } with x and y arrays');
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: o.subtitle ? { text: o.title, subtitle: o.subtitle, subtitleFontSize: 11, subtitleColor: '#555' } : o.title,
@@ -77,6 +83,8 @@ export function lineChart(o: LineChartOptions): ChartSpec {
 
 /** The two figures of a training run: loss and accuracy (train and test) against epochs. */
 export function trainingCharts(epochs: readonly EpochRecord[], subtitle?: string): { name: string; spec: ChartSpec }[] {
+  if (!Array.isArray(epochs) || !epochs.every((r) => typeof r === 'object' && r !== null)) throw new TypeError(`trainingCharts: epochs must be an array of epoch records, got ${show(epochs)}`);
+  if (subtitle !== undefined && typeof subtitle !== 'string') throw new TypeError(`trainingCharts: subtitle must be a string, got ${show(subtitle)}`);
   const x = epochs.map((r) => r.epoch);
   const hasTest = epochs.some((r) => r.testLoss !== undefined);
   const pair = (train: (r: EpochRecord) => number, test: (r: EpochRecord) => number | undefined): Series[] => [

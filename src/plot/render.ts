@@ -10,6 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkPath, type PathLike } from '../util/path.js';
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 /** A Vega-Lite specification (https://vega.github.io/vega-lite/docs/spec.html), as a plain object. */
 export type ChartSpec = Record<string, unknown>;
@@ -37,15 +39,25 @@ const THEME = {
 };
 
 export async function renderSvg(spec: ChartSpec): Promise<string> {
+  if (!isPlainObject(spec) || !(spec.config === undefined || isPlainObject(spec.config))) throw new TypeError(`renderSvg: spec must be a Vega-Lite spec object, got ${show(spec)}`);
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
   const themed = { ...spec, config: { ...THEME, ...(spec.config as object | undefined) } };
-  const compiled = vegaLite.compile(themed as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  let view;
+  try {
+    const compiled = vegaLite.compile(themed as unknown as Parameters<typeof vegaLite.compile>[0]).spec;
+    view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  } catch (error) {
+    throw new RangeError('renderSvg: Vega-Lite could not compile the spec (see cause)', { cause: error });
+  }
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !types.isProxy(value);
 }
 
 /** resvg's font setup: the system's fonts, with Vega's 'sans-serif' drawn in DejaVu Sans. */
@@ -68,15 +80,21 @@ async function checkFonts(): Promise<void> {
 }
 
 export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  if (typeof svg !== 'string') throw new TypeError(`svgToPng: svg must be a string, got ${show(svg)}`);
+  if (typeof scale !== 'number' || !(scale > 0 && scale <= 16)) throw new RangeError(`svgToPng: scale must be a number in (0, 16], got ${show(scale)}`);
   await checkFonts();
   const { Resvg } = await import('@resvg/resvg-js');
-  const resvg = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: scale }, font: RESVG_FONTS });
-  return resvg.render().asPng();
+  try {
+    return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: scale }, font: RESVG_FONTS }).render().asPng();
+  } catch (error) {
+    throw new RangeError(`svgToPng: resvg could not render the SVG (${(error as Error).message})`, { cause: error });
+  }
 }
 
 /** Renders `spec` into `dir/<name>.svg` and `dir/<name>.png`. */
 export async function writeChart(dir: PathLike, name: string, spec: ChartSpec): Promise<ChartFiles> {
   const out = checkPath(dir, 'writeChart: dir');
+  if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new TypeError(`writeChart: name must be a file name (letters, digits, _ . -), got ${show(name)}`);
   const svg = await renderSvg(spec);
   const svgPath = join(out, `${name}.svg`);
   const pngPath = join(out, `${name}.png`);

@@ -8,6 +8,8 @@ import { basename, join } from 'node:path';
 import type { ChartFiles } from '../plot/render.js';
 import { checkPath, type PathLike } from '../util/path.js';
 import type { MachineInfo } from './machine.js';
+import { types } from 'node:util';
+import { show } from '../util/show.js';
 
 /** A table cell: text, a number, or text on a background shaded by `heat` in [0, 1]. */
 export type Cell = string | number | null | { text: string; heat: number };
@@ -79,6 +81,11 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}thead th{backgrou
 table.kv td{font-family:monospace}`;
 
 export function renderReport(input: ReportInput): string {
+  if (typeof input !== 'object' || input === null || types.isProxy(input)) throw new TypeError(`renderReport: input must be an object, got ${show(input)}`);
+  if (typeof input.title !== 'string' || typeof input.machine !== 'object' || input.machine === null || !Array.isArray(input.charts) || !Array.isArray(input.tables) ||
+    typeof input.config !== 'object' || input.config === null) {
+    throw new TypeError('renderReport: input must be { title, config, tables, charts, machine, ... } (a string, an object, two arrays, a machineInfo())');
+  }
   const m = input.machine;
   const machine = {
     cpu: m.cpu, cores: m.cores, memory: `${m.memoryGiB} GiB`, node: `${m.node} (${m.platform})`, normnet: m.normnet,
@@ -107,6 +114,7 @@ ${input.files?.length ? `<h2>Files</h2><ul>${input.files.map((f) => `<li><a href
 /** Writes `dir/report.html` and returns its path. */
 export function writeReport(dir: PathLike, input: ReportInput): string {
   const path = join(checkPath(dir, 'writeReport: dir'), 'report.html');
-  writeFileSync(path, renderReport(input));
+  const html = renderReport(input);
+  writeFileSync(path, html);
   return path;
 }

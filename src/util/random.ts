@@ -3,12 +3,14 @@
  * xoshiro128** (Blackman & Vigna), 32-bit state words so it is exact in JS. The same seed gives the same
  * sequence on every machine; `state()` / `Random.fromState()` carry it through a checkpoint.
  */
+import { show } from './show.js';
+
 export class Random {
   private s: Uint32Array;
 
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+      throw new RangeError(`seed must be an integer in [0, 2^32), got ${show(seed)}`);
     }
     // splitmix32 spreads the seed over the four state words (never all zero).
     this.s = new Uint32Array(4);
@@ -23,7 +25,7 @@ export class Random {
   }
 
   static fromState(state: readonly number[]): Random {
-    if (state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) || state.every((v) => v === 0)) {
+    if (!Array.isArray(state) || state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff) || state.every((v) => v === 0)) {
       throw new RangeError('random state must be four 32-bit unsigned integers, not all zero');
     }
     const random = new Random(0);
@@ -67,6 +69,7 @@ export class Random {
 
   /** A uniform integer in [0, n). */
   below(n: number): number {
+    if (!(Number.isSafeInteger(n) && n > 0)) throw new RangeError(`Random.below: n must be an integer >= 1, got ${show(n)}`);
     return Math.floor(this.uniform() * n);
   }
 }
