@@ -74,8 +74,10 @@ function cases(): Case[] {
     out.push({ transA, transB, M: 100, N: 784, K: 100, alpha: 1, beta: 1 });
     out.push({ transA, transB, M: 64, N: 128, K: 1250, alpha: 1, beta: 0 });
     // AVX-512 edges after 32-wide panels: 1 and 8 columns (summed along k where A is read in place), 16 (one
-    // vector); K = 784 runs several K blocks, M = 100 a last panel of 4 rows and row groups of 1 and 3.
+    // vector); M = 100 a last panel of 4 rows and row groups of 1 and 3. K = 1601 runs 3 K blocks on AVX-512
+    // (KC = 800) with the 4-column edge summed along k or along rows.
     for (const N of [97, 104, 112]) out.push({ transA, transB, M: 100, N, K: 784, alpha: 1, beta: 1 });
+    out.push({ transA, transB, M: 100, N: 100, K: 1601, alpha: 1, beta: 1 });
   }
   // The MLP's forward at batch 1000 (X·Wᵀ): 84 panels of 12 rows, then 4 rows.
   out.push({ transA: false, transB: true, M: 1000, N: 100, K: 784, alpha: 1, beta: 0 });
