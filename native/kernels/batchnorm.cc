@@ -1,8 +1,8 @@
 // Batch Normalization, native twin of src/kernels/ts/batchnorm.ts (formulas there).
 // This is the portable path: per-channel sums are formed in double with eight independent accumulators, so the
 // adds pipeline and vectorize without -ffast-math. CPUs with AVX-512 take batchnorm_avx512.cc instead, AVX2 ones
-// batchnorm_avx2.cc (both batchnorm_simd.h's loops) and AArch64 ones batchnorm_neon.cc, chosen at each call. Work
-// is split over channel ranges on the thread pool when it is large.
+// batchnorm_avx2.cc and AArch64 ones batchnorm_neon.cc (all three batchnorm_simd.h's loops), chosen at each call.
+// Work is split over channel ranges on the thread pool when it is large.
 #include "kernels/batchnorm.h"
 
 #include <cmath>

@@ -19,8 +19,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                         int64_t S);
 
-// The vector paths over channels [c0, c1), AVX-512 (batchnorm_avx512.cc) and AVX2 + FMA (batchnorm_avx2.cc), both
-// batchnorm_simd.h's loops, and NEON (batchnorm_neon.cc); the functions above dispatch to them.
+// The vector paths over channels [c0, c1), AVX-512 (batchnorm_avx512.cc), AVX2 + FMA (batchnorm_avx2.cc) and NEON
+// (batchnorm_neon.cc), all three batchnorm_simd.h's loops; the functions above dispatch to them.
 namespace batchnorm_detail {
 
 // Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w zeroed doubles and 5w floats. The caller

@@ -1,20 +1,22 @@
 // Batch Normalization's vector paths, written once over a vector-ops struct that batchnorm_avx2.cc (AVX2 + FMA,
-// 8 floats / 4 doubles a vector) and batchnorm_avx512.cc (AVX-512, 16 / 8) define and instantiate. Only those two
-// files include it: everything here is in an anonymous namespace, so each instantiation is local to its file and
-// the linker cannot pick an AVX-512 copy of a function for code that runs on an AVX2 CPU (test/native-build.test.ts).
+// 8 floats / 4 doubles a vector), batchnorm_avx512.cc (AVX-512, 16 / 8) and batchnorm_neon.cc (NEON, 4 / 2) define
+// and instantiate. Only those files include it: everything here is in an anonymous namespace, so each
+// instantiation is local to its file and the linker cannot pick an AVX-512 copy of a function for code that runs
+// on an AVX2 CPU (test/native-build.test.ts).
 //
 // The algorithm of batchnorm.cc (sums in double), vectorized two ways:
 //   S == 1 (BatchNorm1d, x is N rows of C): channels are contiguous, so the sums run down the rows with one
-//          double lane per channel, 4 double vectors of channels (16 on AVX2, 32 on AVX-512) a block, and each
-//          block of channels is finished (normalized, or its dx written) while its rows are still in L1. A
-//          strided walk per channel would touch every row once per channel. The last block's partial vector is
-//          loaded and stored masked. Each channel's sums are the same sequence of adds on either ISA, so the two
-//          give the same bits here.
+//          double lane per channel, 4 double vectors of channels (16 on AVX2, 32 on AVX-512, 8 on NEON) a block,
+//          and each block of channels is finished (normalized, or its dx written) while its rows are still in L1.
+//          A strided walk per channel would touch every row once per channel. The last block's partial vector is
+//          loaded and stored masked (on NEON through a copy on the stack). Each channel's sums are the same
+//          sequence of adds on every ISA, so they give the same bits here.
 //   S > 1  (BatchNorm2d): each (n, c) plane is a contiguous run of S values, summed a vector of doubles at a
 //          time; every pass walks the planes in memory order. AVX-512 CPUs keep the AVX2 loops here (batchnorm.cc):
 //          on the CNN's planes (10 x 10, 24 x 24) the wider vectors measured 0.7-1.1x, their per-plane
 //          reductions and tails costing what the wider steps save.
-// Float results differ from the generic path only in rounding (FMA, summation order).
+// Float results differ from the generic path only in rounding (FMA, summation order). The loops' FMAs are written
+// out (O::fmadd, std::fma): AArch64 builds with -ffp-contract=off, so there those are the only ones.
 //
 // The Ops struct (see batchnorm_avx2.cc): F, a vector of kF floats; H, the kD floats that widen to D, a vector of
 // kD doubles (kF = 2 * kD); loads and stores, masked ones taking the number of leading lanes; the arithmetic.
@@ -270,8 +272,8 @@ struct Batchnorm {
   }
 
   // dx = k * (g - mean_dy - xhat * mean_dy_xhat), g = grad(dy), xhat = (x - mean) * inv_std, over one run of
-  // S values. Here and in the backward sums every a * b + c is an FMA written out: these files are built with
-  // -mfma, and GCC would otherwise fuse or not as it compiles each copy of a loop (with and without the fused
+  // S values. Here and in the backward sums every a * b + c is an FMA written out: the x86 files are built
+  // with -mfma, and GCC would otherwise fuse or not as it compiles each copy of a loop (with and without the fused
   // ReLU, say), so a fused backward would not give the same bits as a plain one on the masked dy (the sanitizer
   // build showed it).
   static void run_dx(float* dx, const float* dy, const float* x, int64_t S, float k, float mean_dy, float mean_dy_xhat,
