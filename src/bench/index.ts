@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { checkPath, type PathLike } from '../util/path.js';
+import { show } from '../util/show.js';
 import { version } from '../version.js';
 import { benchEpoch } from './epoch.js';
 import { benchGemm } from './gemm.js';
@@ -48,9 +49,15 @@ export interface BenchResult {
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`runBench: options must be an object, got ${show(options)}`);
   const wanted = options.benches ?? BENCH_NAMES;
-  const unknown = wanted.find((name) => !BENCH_NAMES.includes(name));
-  if (unknown !== undefined) throw new RangeError(`runBench: unknown benchmark '${unknown}' (one of ${BENCH_NAMES.join(', ')})`);
+  if (!Array.isArray(wanted)) throw new TypeError(`runBench: benches must be an array of benchmark names (of ${BENCH_NAMES.join(', ')}), got ${show(wanted)}`);
+  // findIndex, not find: an undefined in the list (or a hole) is an unknown benchmark too.
+  const unknown = wanted.findIndex((name) => !BENCH_NAMES.includes(name));
+  if (unknown >= 0) throw new RangeError(`runBench: unknown benchmark '${show(wanted[unknown])}' (one of ${BENCH_NAMES.join(', ')})`);
+  if (options.quick !== undefined && typeof options.quick !== 'boolean') throw new TypeError(`runBench: quick must be true or false, got ${show(options.quick)}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`runBench: onProgress must be a function, got ${show(options.onProgress)}`);
+  if (options.command !== undefined && typeof options.command !== 'string') throw new TypeError(`runBench: command must be a string, got ${show(options.command)}`);
   // Checked before the benchmarks run, not after minutes of timing.
   const out = options.out === undefined ? undefined : checkPath(options.out, 'runBench: out');
   const quick = options.quick ?? false;

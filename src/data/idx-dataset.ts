@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Dataset } from './dataset.js';
 import { IdxError, readIdx } from './idx.js';
+import { checkPath } from '../util/path.js';
+import { show } from '../util/show.js';
 
 export interface IdxPair {
   images: string;
@@ -21,6 +23,8 @@ export const MNIST_FILES = {
 
 /** `dir/name`, or `dir/name.gz` when only that exists; undefined when neither does. */
 export function findIdxFile(dir: string, name: string): string | undefined {
+  dir = checkPath(dir, 'findIdxFile: dir');
+  if (typeof name !== 'string' || name === '' || name.includes('\0')) throw new TypeError(`findIdxFile: name must be a non-empty string without NUL, got ${show(name)}`);
   for (const candidate of [join(dir, name), join(dir, `${name}.gz`)]) if (existsSync(candidate)) return candidate;
   return undefined;
 }
@@ -39,10 +43,21 @@ export interface KnownFiles {
  * file whose standard name is listed (a trailing .gz aside) must have that SHA-256.
  */
 export function readIdxDataset(files: IdxPair, options: { classes: number; name: string; classNames?: readonly string[]; known?: KnownFiles }): Dataset {
+  if (typeof files !== 'object' || files === null) throw new TypeError(`readIdxDataset: files must be { images, labels } (two paths), got ${show(files)}`);
+  checkPath(files.images, 'readIdxDataset: files.images');
+  checkPath(files.labels, 'readIdxDataset: files.labels');
+  if (typeof options !== 'object' || options === null) throw new TypeError(`readIdxDataset: options must be { classes, name }, got ${show(options)}`);
+  if (!Number.isInteger(options.classes) || options.classes < 1 || options.classes > 256) {
+    throw new RangeError(`readIdxDataset: options.classes must be an integer in [1, 256], got ${show(options.classes)}`);
+  }
+  const known = options.known;
+  if (known !== undefined && (typeof known !== 'object' || known === null || typeof known.what !== 'string' || typeof known.sha256 !== 'object' || known.sha256 === null)) {
+    throw new TypeError(`readIdxDataset: options.known must be { what, sha256 } (a name and an object of hashes), got ${show(known)}`);
+  }
   const knownOf = (path: string) => {
     const name = basename(path).replace(/\.gz$/, '');
-    const sha256 = options.known?.sha256[name];
-    return sha256 === undefined ? {} : { known: { sha256, what: `${options.known!.what}'s ${name}` } };
+    const sha256 = known === undefined || !Object.hasOwn(known.sha256, name) ? undefined : known.sha256[name];
+    return sha256 === undefined ? {} : { known: { sha256, what: `${known!.what}'s ${name}` } };
   };
   const images = readIdx(files.images, knownOf(files.images));
   const labels = readIdx(files.labels, knownOf(files.labels));

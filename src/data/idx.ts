@@ -18,8 +18,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { types } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { checkPath, type PathLike } from '../util/path.js';
+import { show } from '../util/show.js';
 
 export interface IdxArray {
   /** Sizes, outermost first: [60000, 28, 28] for MNIST's training images. */
@@ -59,6 +61,13 @@ export function readIdx(file: PathLike, options: IdxOptions = {}): IdxArray {
 
 /** Decodes idx bytes (raw or gzipped); `file` names the source in error messages. */
 export function decodeIdx(bytes: Uint8Array, file = 'idx data', options: IdxOptions = {}): IdxArray {
+  if (!types.isUint8Array(bytes)) throw new TypeError(`decodeIdx: bytes must be a Uint8Array, got ${show(bytes)}`);
+  if (typeof file !== 'string') throw new TypeError(`decodeIdx: file must be a string (a name for messages), got ${show(file)}`);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`decodeIdx: options must be an object, got ${show(options)}`);
+  const known = options.known;
+  if (known !== undefined && (typeof known !== 'object' || known === null || typeof known.sha256 !== 'string' || typeof known.what !== 'string')) {
+    throw new TypeError(`decodeIdx: options.known must be { sha256, what } (two strings), got ${show(known)}`);
+  }
   const fail = (what: string): never => {
     throw new IdxError(`${file}: ${what}`);
   };
@@ -100,7 +109,6 @@ export function decodeIdx(bytes: Uint8Array, file = 'idx data', options: IdxOpti
     const what = bytes.length < expected ? 'truncated' : 'extra bytes after the data';
     fail(`${what}: expected ${expected} bytes (${headerBytes} of header and ${dataBytes} of data for ${dims.join('×')}), ${got(bytes.length)}`);
   }
-  const known = options.known;
   if (known) {
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== known.sha256) fail(`corrupt: the SHA-256 of its idx bytes${gzipped ? ' (after gunzip)' : ''} is ${actual}, ${known.what}'s is ${known.sha256}`);
@@ -111,9 +119,9 @@ export function decodeIdx(bytes: Uint8Array, file = 'idx data', options: IdxOpti
 /** The idx bytes of a uint8 array (raw; gzip them with node:zlib if wanted). */
 export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array {
   if (!Array.isArray(dims) || dims.length === 0 || dims.length > 255 || !dims.every((d) => Number.isInteger(d) && d >= 0 && d <= 0xffffffff)) {
-    throw new RangeError(`encodeIdx: dims must be 1 to 255 integers in [0, 2^32), got [${String(dims)}]`);
+    throw new RangeError(`encodeIdx: dims must be 1 to 255 integers in [0, 2^32), got ${show(dims)}`);
   }
-  if (!(data instanceof Uint8Array)) throw new TypeError('encodeIdx: data must be a Uint8Array');
+  if (!types.isUint8Array(data)) throw new TypeError('encodeIdx: data must be a Uint8Array');
   const size = dims.reduce((a, b) => a * b, 1);
   if (data.length !== size) throw new RangeError(`encodeIdx: dims ${dims.join('×')} hold ${size} values, data has ${data.length}`);
   const headerBytes = 4 + 4 * dims.length;

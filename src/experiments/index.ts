@@ -10,6 +10,7 @@ import { machineInfo } from '../report/machine.js';
 import { writeReport } from '../report/report.js';
 import { writeChart, type ChartFiles } from '../plot/render.js';
 import { checkPath, type PathLike } from '../util/path.js';
+import { show } from '../util/show.js';
 import type { CsvValue, ExperimentSummary } from './experiment.js';
 import { EXPERIMENT_NAMES, EXPERIMENTS } from './registry.js';
 import { runJobs } from './runner.js';
@@ -42,10 +43,14 @@ export interface ExperimentRun {
 }
 
 export async function runExperiment(name: string, options: Record<string, unknown> = {}, run: RunExperimentOptions = {}): Promise<ExperimentRun> {
-  const experiment = EXPERIMENTS[name];
-  if (!experiment) throw new RangeError(`unknown experiment: ${name} (one of ${EXPERIMENT_NAMES.join(', ')})`);
+  const experiment = typeof name === 'string' && Object.hasOwn(EXPERIMENTS, name) ? EXPERIMENTS[name] : undefined;
+  if (!experiment) throw new RangeError(`unknown experiment: ${show(name)} (one of ${EXPERIMENT_NAMES.join(', ')})`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`runExperiment: options must be an object, got ${show(options)}`);
+  if (typeof run !== 'object' || run === null) throw new TypeError(`runExperiment: run must be an object, got ${show(run)}`);
   const jobs = run.jobs ?? 1;
-  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be an integer >= 1, got ${jobs}`);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be an integer >= 1, got ${show(jobs)}`);
+  if (run.onProgress !== undefined && typeof run.onProgress !== 'function') throw new TypeError(`runExperiment: onProgress must be a function, got ${show(run.onProgress)}`);
+  if (run.command !== undefined && typeof run.command !== 'string') throw new TypeError(`runExperiment: command must be a string, got ${show(run.command)}`);
   // Checked before the configurations run, not after minutes of training.
   const dir = run.out === undefined ? undefined : checkPath(run.out, 'runExperiment: out');
   const unknown = Object.keys(options).filter((key) => !(key in experiment.defaults) && key !== 'dataDir');

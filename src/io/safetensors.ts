@@ -30,7 +30,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { types } from 'node:util';
 import { checkPath, type PathLike } from '../util/path.js';
+import { show } from '../util/show.js';
 
 export type DType = 'F32' | 'F64' | 'I64';
 export interface StateTensor {
@@ -80,8 +82,13 @@ function damagedChecksumKey(key: string): boolean {
  * a checkpoint a minute writes megabytes, and copies of them are garbage that grows V8's heap.
  */
 export function safetensorsParts(tensors: StateDict, metadata: Record<string, string> = {}): Uint8Array[] {
+  checkStateDict(tensors);
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === 'string')) {
+    throw new TypeError(`encodeSafetensors: metadata must be an object of strings, got ${show(metadata)}`);
+  }
   if (Object.hasOwn(metadata, CHECKSUM_KEY)) throw new RangeError(`encodeSafetensors: metadata key '${CHECKSUM_KEY}' is the checksum normnet writes; leave it out`);
-  const raw = (t: StateTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  // (An empty view for an empty array: a detached one has no buffer to view.)
+  const raw = (t: StateTensor) => (t.data.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   const sha256 = contentsSha256(metadata, Object.entries(tensors).map(([name, t]) => [name, t.dtype, t.shape, raw(t)]));
   const header: Record<string, unknown> = { __metadata__: { ...metadata, [CHECKSUM_KEY]: sha256 } };
   let offset = 0;
@@ -98,6 +105,31 @@ export function safetensorsParts(tensors: StateDict, metadata: Record<string, st
   return [length, jsonBytes, ...Object.values(tensors).map(raw)];
 }
 
+const IS_DATA: Record<DType, (data: unknown) => boolean> = { F32: types.isFloat32Array, F64: types.isFloat64Array, I64: types.isBigInt64Array };
+const DATA_TYPES: Record<DType, string> = { F32: 'Float32Array', F64: 'Float64Array', I64: 'BigInt64Array' };
+
+/** A state dict to write: an object of { dtype, shape, data }, each data the dtype's array holding the shape's values. */
+function checkStateDict(tensors: unknown): void {
+  if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors) || ArrayBuffer.isView(tensors)) {
+    throw new TypeError(`encodeSafetensors: tensors must be an object of { dtype, shape, data }, got ${show(tensors)}`);
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    const where = `encodeSafetensors: tensor '${name}'`;
+    if (name === '__metadata__') throw new RangeError(`${where}: the name is the format's metadata key`);
+    if (typeof t !== 'object' || t === null) throw new TypeError(`${where} must be { dtype, shape, data }, got ${show(t)}`);
+    const { dtype, shape, data } = t as { dtype: unknown; shape: unknown; data: unknown };
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw new TypeError(`${where}: dtype must be 'F32', 'F64' or 'I64', got ${show(dtype)}`);
+    if (!Array.isArray(shape) || shape.length > 32 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new TypeError(`${where}: shape must be an array of sizes (integers >= 0), got ${show(shape)}`);
+    }
+    if (!IS_DATA[dtype as DType](data)) throw new TypeError(`${where}: data must be a ${DATA_TYPES[dtype as DType]} for dtype ${dtype}, got ${show(data)}`);
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    if ((data as StateTensor['data']).length !== count) {
+      throw new RangeError(`${where}: data holds ${(data as StateTensor['data']).length} values, its shape ${show(shape)} ${count}`);
+    }
+  }
+}
+
 /** The file's bytes (safetensorsParts, joined). */
 export function encodeSafetensors(tensors: StateDict, metadata: Record<string, string> = {}): Buffer {
   return Buffer.concat(safetensorsParts(tensors, metadata));
@@ -108,6 +140,8 @@ export function encodeSafetensors(tensors: StateDict, metadata: Record<string, s
  * normnet's checksum (which then matched); the returned metadata leaves that key out.
  */
 export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors data'): { tensors: StateDict; metadata: Record<string, string>; verified: boolean } {
+  if (!types.isUint8Array(bytes)) throw new TypeError(`decodeSafetensors: bytes must be a Uint8Array, got ${show(bytes)}`);
+  if (typeof file !== 'string') throw new TypeError(`decodeSafetensors: file must be a string (a name for messages), got ${show(file)}`);
   const fail = (what: string): never => {
     throw new SafetensorsError(`${file}: not a valid safetensors file: ${what}`);
   };

@@ -9,7 +9,8 @@ import { EventEmitter } from 'node:events';
 import type { RunConfig } from '../train/config.js';
 import type { EpochRecord } from '../train/trainer.js';
 import type { JobProgress } from './job-thread.js';
-import { isTerminal, type ExperimentTask, type JobRecord, type JobStatus } from './store.js';
+import { show } from '../util/show.js';
+import { isTerminal, JOB_STATUSES, type ExperimentTask, type JobRecord, type JobStatus } from './store.js';
 
 export interface JobResult {
   id: string;
@@ -51,6 +52,11 @@ export class Job extends EventEmitter {
 
   constructor(record: JobRecord, readonly dir: string, private readonly control: JobControl) {
     super();
+    if (typeof record !== 'object' || record === null || typeof record.id !== 'string' || !Array.isArray(record.history) || !JOB_STATUSES.includes(record.status)) {
+      throw new TypeError(`Job: record must be a job record { id, status, history, ... } (from a queue), got ${show(record)}`);
+    }
+    if (typeof dir !== 'string') throw new TypeError(`Job: dir must be a string, got ${show(dir)}`);
+    if (typeof control?.cancel !== 'function') throw new TypeError(`Job: control must be { cancel(id) } (the queue), got ${show(control)}`);
     this.id = record.id;
     this.name = record.name;
     this.priority = record.priority;

@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { resolveConfig, type RunConfig } from '../train/config.js';
 import { checkPath, type PathLike } from '../util/path.js';
+import { json, show } from '../util/show.js';
 import type { Engine } from './engine.js';
 import { EmbeddedEngine } from './embedded.js';
 import { RedisEngine } from './redis.js';
@@ -63,7 +64,13 @@ export class JobQueue extends EventEmitter {
     positiveInteger('concurrency', concurrency);
     positiveInteger('pollMs', pollMs);
     if (options.threads !== undefined) positiveInteger('threads', options.threads);
-    if (!(checkpointSeconds > 0)) throw new RangeError(`JobQueue: checkpointSeconds must be > 0, got ${checkpointSeconds}`);
+    if (typeof checkpointSeconds !== 'number' || !(checkpointSeconds > 0)) throw new RangeError(`JobQueue: checkpointSeconds must be > 0, got ${show(checkpointSeconds)}`);
+    if (options.work !== undefined && typeof options.work !== 'boolean') throw new TypeError(`JobQueue: work must be true or false, got ${show(options.work)}`);
+    for (const name of ['redis', 'queueName'] as const) {
+      if (options[name] !== undefined && (typeof options[name] !== 'string' || options[name] === '')) throw new TypeError(`JobQueue: ${name} must be a non-empty string, got ${show(options[name])}`);
+    }
+    if (options.lockDuration !== undefined) positiveInteger('lockDuration', options.lockDuration);
+    if (options.stalledInterval !== undefined) positiveInteger('stalledInterval', options.stalledInterval);
     this.dir = dir;
     const threads = options.threads ?? Math.max(1, Math.floor(availableParallelism() / concurrency));
     const events = {
@@ -154,5 +161,5 @@ export class JobQueue extends EventEmitter {
 }
 
 function positiveInteger(name: string, value: unknown): void {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new RangeError(`JobQueue: ${name} must be an integer >= 1, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || (value as number) < 1) throw new RangeError(`JobQueue: ${name} must be an integer >= 1, got ${json(value)}`);
 }

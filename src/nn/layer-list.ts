@@ -20,6 +20,7 @@ import type { Init } from './init.js';
 import type { Layer } from './layer.js';
 import { Linear } from './linear.js';
 import { MaxPool2d } from './maxpool2d.js';
+import { checkShape } from './validate.js';
 
 export type LayerSpec = Record<string, unknown> & { type: string };
 
@@ -47,6 +48,7 @@ export function layerSpec(layer: Layer): LayerSpec | undefined {
 /** Layers from a layer list, sizes inferred from `inputShape` (without the batch dimension). */
 export function layersFromList(list: unknown[], inputShape: readonly number[], init: Init = 'default'): Layer[] {
   if (!Array.isArray(list)) throw new RangeError('a layer list must be an array of layer objects, such as [{ "type": "linear", "out": 10 }]');
+  checkShape('layersFromList', 'inputShape', inputShape);
   let shape = [...inputShape];
   return list.map((raw, i) => {
     const where = `layers[${i}]`;

@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { JobQueue } from '../jobs/queue.js';
 import { checkPath, type PathLike } from '../util/path.js';
+import { json, show } from '../util/show.js';
 import { apiRoutes } from './api.js';
 import { isLoopback, MIN_TOKEN_LENGTH } from './auth.js';
 import { dashboardRoutes } from './dashboard.js';
@@ -57,11 +58,12 @@ const MiB = 2 ** 20;
 const CLOSE_GRACE_MS = 5000;
 
 function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`serve: ${name} must be an integer >= 1, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`serve: ${name} must be an integer >= 1, got ${json(value)}`);
   return value;
 }
 
 export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`serve: options must be an object, got ${show(options)}`);
   const { host = '127.0.0.1', port = 8080, listen = true, concurrency = 1, work = true } = options;
   const dir = checkPath(options.dir === undefined ? 'runs' : options.dir, 'serve: dir');
   const dataRoots = options.dataRoots ?? [];
@@ -72,7 +74,7 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   const maxStreams = positive('maxStreams', options.maxStreams ?? 1000);
   const maxModelBytes = positive('maxModelBytes', options.maxModelBytes ?? 1024 * MiB);
   const bodyLimit = positive('bodyLimit', options.bodyLimit ?? MiB);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`serve: port must be an integer in [0, 65535], got ${JSON.stringify(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`serve: port must be an integer in [0, 65535], got ${json(port)}`);
   const token = options.token ?? (process.env.NORMNET_TOKEN || undefined);
   if (token !== undefined && (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH)) throw new RangeError(`serve: a token must be a string of at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
   if (listen && !isLoopback(host) && token === undefined) {

@@ -25,7 +25,8 @@ import { decodeSafetensors, safetensorsParts, writeFileAtomic, type StateDict } 
 import type { ScalingStats } from '../data/scaling.js';
 import { architectureMetadata } from '../nn/architecture.js';
 import { checkPath, type PathLike } from '../util/path.js';
-import type { Sequential } from '../nn/sequential.js';
+import { Sequential } from '../nn/sequential.js';
+import { show } from '../util/show.js';
 import type { TrainerState } from './trainer.js';
 
 export interface Checkpoint {
@@ -80,20 +81,32 @@ export function writeCheckpoint(dir: PathLike, model: Sequential, trainer: Train
   const reason = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
   // The output directory removed under the run (rm -rf while it trains): nothing is left to keep intact.
   const gone = (error: unknown) => new Error(`${outDir}: could not write a checkpoint (${reason(error)}): the directory was removed while the checkpoint was written`, { cause: error });
+  if (!(model instanceof Sequential)) throw new TypeError(`writeCheckpoint: model must be a Sequential, got ${show(model)}`);
+  if (typeof trainer !== 'object' || trainer === null) throw new TypeError(`writeCheckpoint: trainer must be a trainer state (trainer.state()), got ${show(trainer)}`);
+  if (typeof config !== 'object' || config === null) throw new TypeError(`writeCheckpoint: config must be a run config object, got ${show(config)}`);
+  if (scaling !== null && typeof scaling !== 'object') throw new TypeError(`writeCheckpoint: scaling must be feature scaling statistics or null, got ${show(scaling)}`);
+  // The files' contents first: bad state is the caller's TypeError, not a failed write.
+  const files: [string, readonly (Uint8Array | string)[]][] = [
+    [MODEL, safetensorsParts(model.stateDict({ copy: false }), { format: FORMAT, ...architectureMetadata(model.architecture()) })],
+  ];
+  let trainerState = trainer;
+  const json = (value: unknown, what: string, indent?: number) => {
+    try {
+      return JSON.stringify(value, null, indent);
+    } catch {
+      throw new TypeError(`writeCheckpoint: ${what} must be JSON data (no BigInt, no cycle)`);
+    }
+  };
+  if (isStateViews(trainer.optimizer)) {
+    const { buffers, ...rest } = trainer.optimizer;
+    const tensors: StateDict = Object.fromEntries(Object.entries(buffers).map(([name, data]) => [name, { dtype: data instanceof Float64Array ? 'F64' : 'F32', shape: [data.length], data }]));
+    files.push([OPTIMIZER, safetensorsParts(tensors, { [OPTIMIZER_KEY]: json(rest, 'the optimizer state') })]);
+    trainerState = { ...trainer, optimizer: OPTIMIZER };
+  }
+  files.push([TRAINER, [`${json({ format: FORMAT, config, trainer: trainerState, scaling }, 'the trainer state, config and scaling', 1)}\n`]]);
   try {
     rmSync(temp, { recursive: true, force: true });
     mkdirSync(temp, { recursive: true });
-    const files: [string, readonly (Uint8Array | string)[]][] = [
-      [MODEL, safetensorsParts(model.stateDict({ copy: false }), { format: FORMAT, ...architectureMetadata(model.architecture()) })],
-    ];
-    let trainerState = trainer;
-    if (isStateViews(trainer.optimizer)) {
-      const { buffers, ...rest } = trainer.optimizer;
-      const tensors: StateDict = Object.fromEntries(Object.entries(buffers).map(([name, data]) => [name, { dtype: data instanceof Float64Array ? 'F64' : 'F32', shape: [data.length], data }]));
-      files.push([OPTIMIZER, safetensorsParts(tensors, { [OPTIMIZER_KEY]: JSON.stringify(rest) })]);
-      trainerState = { ...trainer, optimizer: OPTIMIZER };
-    }
-    files.push([TRAINER, [`${JSON.stringify({ format: FORMAT, config, trainer: trainerState, scaling }, null, 1)}\n`]]);
     for (const [name, parts] of files) writeFileAtomic(join(temp, name), parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     writeFileAtomic(join(temp, SUMS), files.map(([name, parts]) => `${sha256(parts)}  ${name}\n`).join(''));
   } catch (error) {

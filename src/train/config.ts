@@ -7,6 +7,7 @@
  */
 import { BACKEND_CHOICES, type BackendChoice } from '../kernels/backend.js';
 import type { Init } from '../nn/init.js';
+import { json, show } from '../util/show.js';
 import { SCHEDULES, type Schedule } from './schedule.js';
 
 export type OptionType =
@@ -73,7 +74,7 @@ export function trainOption(key: string, help?: string): OptionSpec {
 export function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
   const t = spec.type;
   const bad = (expected: string): never => {
-    throw new ConfigError(`${where}: ${expected}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${where}: ${expected}, got ${json(raw)}`);
   };
   const fromText = typeof raw === 'string';
   switch (t.kind) {
@@ -127,6 +128,7 @@ export function parseValue(spec: OptionSpec, raw: unknown, where: string): unkno
 
 /** Validates a configuration object (a --config file, a job): unknown keys and bad values are ConfigErrors naming the key. */
 export function validateConfig(config: unknown, file: string): Record<string, unknown> {
+  if (typeof file !== 'string') throw new TypeError(`validateConfig: file must be a string (where the config came from, for messages), got ${show(file)}`);
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`${file}: must hold a JSON object`);
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(config)) {
@@ -192,5 +194,6 @@ export const DEFAULT_CONFIG: RunConfig = {
  * `normnet train --config` and `JobQueue.submit` accept.
  */
 export function resolveConfig(config: unknown, where: string): RunConfig {
+  if (typeof where !== 'string') throw new TypeError(`resolveConfig: where must be a string (where the config came from, for messages), got ${show(where)}`);
   return { ...DEFAULT_CONFIG, ...validateConfig(config, where) } as RunConfig;
 }

@@ -11,6 +11,19 @@ import type { Init } from '../nn/init.js';
 import type { Layer } from '../nn/layer.js';
 import { Linear } from '../nn/linear.js';
 import { MaxPool2d } from '../nn/maxpool2d.js';
+import { checkPositiveInt } from '../nn/validate.js';
+import { show } from '../util/show.js';
+
+/** The options mlpLayers and cnnLayers share: an object (or undefined), batchnorm a boolean, dropout in [0, 1). */
+function checkOptions(where: string, options: unknown): MlpOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${show(options)}`);
+  const { batchnorm, dropout } = options as MlpOptions;
+  if (batchnorm !== undefined && typeof batchnorm !== 'boolean') throw new TypeError(`${where}: batchnorm must be true or false, got ${show(batchnorm)}`);
+  if (dropout !== undefined && (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1))) {
+    throw new RangeError(`${where}: dropout must be a probability in [0, 1), got ${show(dropout)}`);
+  }
+  return options as MlpOptions;
+}
 
 export interface MlpOptions {
   hidden?: number[];
@@ -22,6 +35,14 @@ export interface MlpOptions {
 
 /** An MLP for flat inputs: (Linear [BatchNorm1d] activation [Dropout]) per hidden size, then Linear to the classes. */
 export function mlpLayers(inputs: number, classes: number, options: MlpOptions = {}): Layer[] {
+  checkPositiveInt('mlpLayers', 'inputs', inputs);
+  checkPositiveInt('mlpLayers', 'classes', classes);
+  checkOptions('mlpLayers', options);
+  const { hidden: sizes, activation: act } = options;
+  if (sizes !== undefined && (!Array.isArray(sizes) || sizes.length > 1024 || !sizes.every((n) => Number.isInteger(n) && n >= 1))) {
+    throw new TypeError(`mlpLayers: hidden must be an array of positive integers (layer sizes), got ${show(sizes)}`);
+  }
+  if (act !== undefined && act !== 'relu' && act !== 'sigmoid') throw new RangeError(`mlpLayers: activation must be 'relu' or 'sigmoid', got ${show(act)}`);
   const { hidden = [100, 100, 100, 100, 100], activation = 'relu', batchnorm = true, dropout = 0 } = options;
   const init = options.init ?? (activation === 'relu' ? 'he' : 'xavier');
   const layers: Layer[] = [];
@@ -42,6 +63,8 @@ export function mlpLayers(inputs: number, classes: number, options: MlpOptions =
  * maxpool2 -> Linear(1250->128)-ReLU -> Linear(128->classes).
  */
 export function cnnLayers(classes: number, options: Pick<MlpOptions, 'init' | 'batchnorm' | 'dropout'> = {}): Layer[] {
+  checkPositiveInt('cnnLayers', 'classes', classes);
+  checkOptions('cnnLayers', options);
   const { batchnorm = true, dropout = 0 } = options;
   const init = options.init ?? 'he';
   return [

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset } from '../data/dataset.js';
+import { Dataset } from '../data/dataset.js';
 import { loadDataFiles } from '../data/data-files.js';
 import type { ScalingStats } from '../data/scaling.js';
 import { writeFileAtomic } from '../io/safetensors.js';
@@ -15,10 +15,12 @@ import type { FloatArray } from '../kernels/check.js';
 import { loadFashionMnist } from '../data/fashion.js';
 import { loadMnist } from '../data/mnist.js';
 import { Sequential } from '../nn/sequential.js';
-import { DEFAULT_CONFIG, type RunConfig } from './config.js';
+import { DEFAULT_CONFIG, validateConfig, type RunConfig } from './config.js';
 import { Adam, AdaGrad, Momentum, Nesterov, RMSprop, SGD } from '../optim/index.js';
 import { cnnLayers, layersFromList, mlpLayers } from './models.js';
 import { checkPath, type PathLike } from '../util/path.js';
+import { show } from '../util/show.js';
+import { checkPositiveInt, checkShape } from '../nn/validate.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { Trainer, type BatchInfo, type EpochRecord, type History, type StepOptimizer, type TrainingData } from './trainer.js';
 
@@ -35,8 +37,20 @@ export interface Run {
   describe: string;
 }
 
+/**
+ * A run config at the API (resolveConfig's, or part of one): an object whose values validateConfig accepts, as
+ * from a file (undefined values aside: they leave an option at its default); a bad value is a ConfigError naming it.
+ */
+function checkConfig(where: string, config: unknown): void {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new TypeError(`${where} must be a run config object (see resolveConfig), got ${show(config)}`);
+  }
+  validateConfig(Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)), where);
+}
+
 /** The dataset's train and test sets. Errors (missing Fashion-MNIST) say how to get the data. */
 export function loadData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'trainLimit'>): { train: Dataset; test: Dataset } {
+  checkConfig('loadData: config', config);
   const options = config.dataDir !== undefined ? { dir: config.dataDir } : {};
   const data = config.dataset === 'mnist' ? loadMnist(options) : loadFashionMnist(options);
   return { train: firstN(data.train, config.trainLimit), test: data.test };
@@ -50,6 +64,9 @@ function firstN(dataset: Dataset, limit: number | undefined): Dataset {
 
 /** A dataset as training reads it, batches laid out for the model's first layer (gathered by `backend`'s kernel). */
 export function trainingData(dataset: Dataset, layout: 'flat' | 'nchw', backend?: Backend<FloatArray>): TrainingData {
+  if (!(dataset instanceof Dataset)) throw new TypeError(`trainingData: dataset must be a Dataset, got ${show(dataset)}`);
+  if (layout !== 'flat' && layout !== 'nchw') throw new RangeError(`trainingData: layout must be 'flat' or 'nchw', got ${show(layout)}`);
+  if (backend !== undefined && typeof backend?.gatherScale !== 'function') throw new TypeError(`trainingData: backend must be a backend (getBackend()), got ${show(backend)}`);
   return {
     length: dataset.length,
     classes: dataset.classes,
@@ -58,6 +75,9 @@ export function trainingData(dataset: Dataset, layout: 'flat' | 'nchw', backend?
 }
 
 export function buildModel(config: RunConfig, sampleShape: readonly number[], classes: number): { model: Sequential; layout: 'flat' | 'nchw' } {
+  checkConfig('buildModel: config', config);
+  checkShape('buildModel', 'sampleShape', sampleShape);
+  checkPositiveInt('buildModel', 'classes', classes);
   const flat = sampleShape.reduce((a, b) => a * b, 1);
   let layers;
   let layout: 'flat' | 'nchw';
@@ -75,6 +95,8 @@ export function buildModel(config: RunConfig, sampleShape: readonly number[], cl
 }
 
 export function buildOptimizer(config: RunConfig, model: Sequential): StepOptimizer {
+  checkConfig('buildOptimizer: config', config);
+  if (!(model instanceof Sequential)) throw new TypeError(`buildOptimizer: model must be a Sequential, got ${show(model)}`);
   const common = { weightDecay: config.weightDecay, ...(config.lr !== undefined ? { lr: config.lr } : {}) };
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   switch (config.optimizer) {
@@ -116,6 +138,7 @@ export function loadRunData(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'tra
  * being continued did.
  */
 export function buildRun(config: RunConfig, scaling?: ScalingStats | null): Run {
+  checkConfig('buildRun: config', config);
   const data = loadRunData(config, scaling);
   const { model, layout } = buildModel(config, data.train.sampleShape, data.train.classes);
   const optimizer = buildOptimizer(config, model);
@@ -155,6 +178,18 @@ export interface RunResult {
  */
 export async function executeRun(config: RunConfig, dir: PathLike, options: ExecuteOptions = {}): Promise<RunResult> {
   const outDir = checkPath(dir, 'executeRun: outDir');
+  checkConfig('executeRun: config', config);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`executeRun: options must be an object, got ${show(options)}`);
+  for (const name of ['onStart', 'onBatch', 'onEpoch'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`executeRun: options.${name} must be a function, got ${show(options[name])}`);
+  }
+  if (options.checkpointSeconds !== undefined && (typeof options.checkpointSeconds !== 'number' || !(options.checkpointSeconds >= 0))) {
+    throw new RangeError(`executeRun: options.checkpointSeconds must be a number >= 0, got ${show(options.checkpointSeconds)}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`executeRun: options.signal must be an AbortSignal, got ${show(options.signal)}`);
+  if (options.resume !== undefined && (typeof options.resume !== 'object' || options.resume === null)) {
+    throw new TypeError(`executeRun: options.resume must be a checkpoint (readCheckpoint), got ${show(options.resume)}`);
+  }
   const { resume } = options;
   const run = buildRun(config, resume?.scaling);
   mkdirSync(outDir, { recursive: true });

@@ -12,9 +12,10 @@
  */
 import type { Tensor } from '../nn/tensor.js';
 import { SoftmaxCrossEntropy } from '../nn/loss.js';
-import type { Sequential } from '../nn/sequential.js';
+import { Sequential } from '../nn/sequential.js';
 import { permutation } from '../data/shuffle.js';
 import { Random } from '../util/random.js';
+import { json, show } from '../util/show.js';
 import { addConfusion, countCorrect } from './metrics.js';
 import { SCHEDULES, scheduleFactor, type Schedule } from './schedule.js';
 
@@ -112,6 +113,7 @@ export class Trainer {
   private current: TrainerState;
 
   constructor(readonly model: Sequential, readonly data: TrainingData, readonly options: FitOptions) {
+    if (!(model instanceof Sequential)) throw new TypeError(`fit: model must be a Sequential, got ${show(model)}`);
     checkFitOptions(options, data);
     this.loss = new SoftmaxCrossEntropy(model.backend);
     this.random = new Random(options.seed ?? 0);
@@ -216,7 +218,11 @@ export interface Evaluation {
 
 /** Loss and accuracy in eval mode (the model's mode is restored), over batches of `batchSize`. */
 export async function evaluate(model: Sequential, data: TrainingData, options: { batchSize?: number } = {}): Promise<Evaluation> {
+  if (!(model instanceof Sequential)) throw new TypeError(`evaluate: model must be a Sequential, got ${show(model)}`);
+  checkData('evaluate: data', data, 0);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`evaluate: options must be an object, got ${show(options)}`);
   const batchSize = options.batchSize ?? 1000;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${show(batchSize)}`);
   const loss = new SoftmaxCrossEntropy(model.backend);
   const confusion = new Int32Array(data.classes * data.classes);
   const was = model.training;
@@ -240,20 +246,45 @@ export async function evaluate(model: Sequential, data: TrainingData, options: {
   return { loss: lossSum / Math.max(1, data.length), accuracy: correct / Math.max(1, data.length), confusion };
 }
 
+/** Training data as fit and evaluate read it: { length, classes, batch(indices) }, with at least `min` samples. */
+function checkData(where: string, data: TrainingData, min: number): void {
+  if (typeof data !== 'object' || data === null) throw new TypeError(`${where} must be a dataset { length, classes, batch }, got ${show(data)}`);
+  if (!Number.isSafeInteger(data.length) || data.length < min) throw new TypeError(`${where} must be a ${min > 0 ? 'non-empty ' : ''}dataset, its length is ${show(data.length)}`);
+  if (!Number.isInteger(data.classes) || data.classes < 1 || data.classes > 65536) throw new TypeError(`${where} must be a dataset, its classes is ${show(data.classes)}`);
+  if (typeof data.batch !== 'function') throw new TypeError(`${where} must be a dataset, it has no batch(indices) method`);
+}
+
 function checkFitOptions(options: FitOptions, data: TrainingData): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('fit: options must be an object');
   const positive = (name: 'epochs' | 'batchSize') => {
     const v = options[name];
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit: ${name} must be a positive integer, got ${show(v)}`);
   };
   positive('epochs');
   positive('batchSize');
   if (typeof options.optimizer?.step !== 'function') throw new TypeError('fit: optimizer must be an optimizer (such as new SGD(model, { lr: 0.01 }))');
   if (options.schedule !== undefined && !(SCHEDULES as readonly unknown[]).includes(options.schedule)) {
-    throw new RangeError(`fit: schedule must be one of ${SCHEDULES.join(', ')}, got ${JSON.stringify(options.schedule)}`);
+    throw new RangeError(`fit: schedule must be one of ${SCHEDULES.join(', ')}, got ${json(options.schedule)}`);
   }
   if ((options.schedule ?? 'constant') !== 'constant' && typeof options.optimizer.lr !== 'number') {
     throw new TypeError(`fit: schedule '${options.schedule}' needs an optimizer with a numeric lr`);
   }
-  if (!(data?.length > 0) || typeof data.batch !== 'function') throw new TypeError('fit: data must be a non-empty dataset');
+  if (typeof data !== 'object' || data === null || !(Number.isSafeInteger(data.length) && data.length > 0) || typeof data.batch !== 'function') {
+    throw new TypeError('fit: data must be a non-empty dataset');
+  }
+  checkData('fit: data', data, 1);
+  if (options.testData !== undefined) checkData('fit: testData', options.testData, 0);
+  if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff)) {
+    throw new RangeError(`fit: seed must be an integer in [0, 2^32), got ${show(options.seed)}`);
+  }
+  if (options.yieldMs !== undefined && (typeof options.yieldMs !== 'number' || !(options.yieldMs >= 0))) {
+    throw new RangeError(`fit: yieldMs must be a number >= 0, got ${show(options.yieldMs)}`);
+  }
+  for (const name of ['onBatch', 'onEpoch'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`fit: ${name} must be a function, got ${show(options[name])}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`fit: signal must be an AbortSignal, got ${show(options.signal)}`);
+  if (options.resume !== undefined && (typeof options.resume !== 'object' || options.resume === null)) {
+    throw new TypeError(`fit: resume must be a trainer state (trainer.state()), got ${show(options.resume)}`);
+  }
 }
