@@ -78,7 +78,7 @@ function main(): void {
     ...(skylakex ? ['OpenBLAS-SKX 1T', 'OpenBLAS-SKX 2T'] : []),
     'native/OpenBLAS 1T', 'native/OpenBLAS 2T', '2T/1T', 'native/TS', '1T % of peak'];
   console.log(`GFLOP/s, medians of ${SAMPLES} samples; OpenBLAS columns compare against the faster of its configurations ` +
-    '(a peer figure more than 3× off its own samples\' other thirds or its other thread count is not scored). ' +
+    '(a peer figure over 3× slower than its own samples\' other thirds or than its other thread count is not scored). ' +
     '"1T % of peak" pairs each native 1T sample with a one-run FMA probe taken just before it (the median of those ratios); ' +
     'the peak in the line above is the best of seven probe runs.\n');
   console.log(`| ${columns.join(' | ')} |`);

@@ -36,11 +36,13 @@ describe('bench statistics', () => {
     expect(covered / trials).toBeLessThan(0.99);
   });
 
-  it('peerDoubt refuses a peer round over 3× its others, or a thread count over 3× off the other', () => {
+  it('peerDoubt refuses a peer round over 3× its others, or a thread count over 3× slower than the other', () => {
     // The run that printed PyTorch 2T at 101 s an epoch against ~0.7 s: refused either way.
     expect(peerDoubt('PyTorch 2T', [0.7, 101, 0.72])).toMatch(/round 2 took 142\.3× its other rounds/);
     expect(peerDoubt('PyTorch 2T', [101, 100], { label: 'PyTorch 1T', seconds: 0.7 })).toMatch(/took 143\.57× the time of PyTorch 1T/);
     expect(peerDoubt('PyTorch 1T', [2.2], { label: 'PyTorch 2T', seconds: 0.7 })).toMatch(/3\.14×/);
+    // The faster of the two is not the implausible one (PyTorch 2T with a pthread OpenBLAS under OpenMP: 3.8 s).
+    expect(peerDoubt('PyTorch 1T', [0.58], { label: 'PyTorch 2T', seconds: 3.82 })).toBeUndefined();
     // Ordinary noise and a second core that pays (or costs) less than 3× are scored.
     expect(peerDoubt('PyTorch 2T', [0.7, 1.9, 0.72], { label: 'PyTorch 1T', seconds: 1.3 })).toBeUndefined();
     expect(peerDoubt('OpenBLAS 2T', [1], { label: 'OpenBLAS 1T', seconds: 2.9 })).toBeUndefined();

@@ -126,8 +126,11 @@ export function parseValue(spec: OptionSpec, raw: unknown, where: string): unkno
   }
 }
 
-/** Validates a configuration object (a --config file, a job): unknown keys and bad values are ConfigErrors naming the key. */
-export function validateConfig(config: unknown, file: string): Record<string, unknown> {
+/**
+ * Validates a configuration object (a --config file, a job): unknown keys and bad values are ConfigErrors naming
+ * the key, after `file` (where the config came from; default 'config').
+ */
+export function validateConfig(config: unknown, file = 'config'): Record<string, unknown> {
   if (typeof file !== 'string') throw new TypeError(`validateConfig: file must be a string (where the config came from, for messages), got ${show(file)}`);
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`${file}: must hold a JSON object`);
   const out: Record<string, unknown> = {};
@@ -193,7 +196,7 @@ export const DEFAULT_CONFIG: RunConfig = {
  * A complete RunConfig from a configuration object: validated as above, then laid over DEFAULT_CONFIG. What
  * `normnet train --config` and `JobQueue.submit` accept.
  */
-export function resolveConfig(config: unknown, where: string): RunConfig {
+export function resolveConfig(config: unknown, where = 'config'): RunConfig {
   if (typeof where !== 'string') throw new TypeError(`resolveConfig: where must be a string (where the config came from, for messages), got ${show(where)}`);
   return { ...DEFAULT_CONFIG, ...validateConfig(config, where) } as RunConfig;
 }
