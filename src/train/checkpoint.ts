@@ -7,12 +7,13 @@
  * (loadModel). Both safetensors files are written straight from the model's and the optimizer's own buffers:
  * a checkpoint each epoch that copied them (and encoded the optimizer state as base64 inside trainer.json, as
  * format 1 did, which is still read) left ~10 MB of garbage an epoch, and V8's heap grew with it. An optimizer
- * without stateViews() (a custom one) keeps its stateDict() inside trainer.json. Written atomically as a set: the new checkpoint is written complete into `checkpoint.tmp/`, the previous one is moved
- * to `checkpoint.old/`, the new one into place, and only then is the old one removed. A crash at any moment
+ * without stateViews() (a custom one) keeps its stateDict() inside trainer.json. Written atomically as a set:
+ * the new checkpoint is written complete into `checkpoint.tmp/`, the previous one is moved to `checkpoint.old/`,
+ * the new one into place, and only then is the old one removed. A crash at any moment
  * leaves a complete checkpoint or the previous one.
  *
- * A third file, `SHA256SUMS`, holds the SHA-256 of the other two in sha256sum's format (`sha256sum -c SHA256SUMS`
- * in the directory checks them), written into `checkpoint.tmp/` after them, so it moves with the pair. A bit
+ * A last file, `SHA256SUMS`, holds the SHA-256 of the others in sha256sum's format (`sha256sum -c SHA256SUMS`
+ * in the directory checks them), written into `checkpoint.tmp/` after them, so it moves with the set. A bit
  * changed in trainer.json can leave it valid JSON (a digit of a number, a character of the base64 optimizer
  * state) and would resume a different run without it; readCheckpoint verifies both files against it, and any
  * mismatch is an Error naming the file. (model.safetensors also carries its own checksum, io/safetensors.ts.)
