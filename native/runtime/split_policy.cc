@@ -12,18 +12,28 @@ namespace {
 // Calls of each way before the policy compares them; the first of each way is not timed (cold caches, packing
 // buffers to grow, workers to wake).
 constexpr uint32_t kWarmup = 3;
-// Now and then a call runs the way that is slower now, to see whether it still is: the first kMinExplore calls
-// after the faster way changed, then twice as many after each call that confirmed it, up to kMaxExplore (a
-// training step runs each shape a few times: a few epochs' lag at most, and in a spell where splitting cost
-// the MLP's products 1.45x, a cost of a tenth of a percent of their time).
-constexpr uint32_t kMinExplore = 16;
-constexpr uint32_t kMaxExplore = 1024;
-// A call's weight in its way's mean (the slower way's few calls weigh more, so it is current after one), and
-// how far above the mean one call counts: a preempted call (a scheduler slice, milliseconds) moves the mean by
-// at most a few of its own calls.
+// Now and then every kind runs the way that is slower now, to see whether it still is: a window of kWindowCalls
+// calls on the thread (two of the MLP's steps), kMinGapNs after any kind's faster way changed, then twice as long
+// after each window that changed none, up to kMaxGapNs. All kinds at once, not each on its own count: a kind's
+// lone split among one-thread calls found the worker asleep and woke it to poll beside the caller, and the
+// kinds' counts (16 to 1024 calls each) added up to a split every few steps. Measured on the MLP with 2 threads,
+// paired against 1 in one process (72 pairs; Zen 5, a spell where splitting its products cost 1.4x): per-kind
+// exploring 0.978x, windows 0.98-1.00x, never exploring 0.99-1.00x. A window costs ~0.3 ms there.
+constexpr uint32_t kWindowCalls = 32;
+constexpr int64_t kMinGapNs = 50'000'000;
+constexpr int64_t kMaxGapNs = 2'000'000'000;
+// A call's weight in its way's mean (the slower way's few calls weigh more, so it is current after a window),
+// and how far above the mean one call counts. This VM's noise only ever slows a call (an interrupt, a cold
+// cache, a preemption), so one slow call moves the mean up by at most kWeight * 25%, while a lasting change
+// moves it in a few calls: at 8x (the first version) one slow call could raise the mean by ~40% and, with the
+// 100^3 products' two ways within 10% of each other, changed the faster way several times a second.
 constexpr double kWeight = 1.0 / 8;
 constexpr double kExploreWeight = 1.0 / 2;
-constexpr double kMaxOverMean = 8;
+constexpr double kMaxOverMean = 1.25;
+// The other way must be this much faster to take over: a kind near break-even would otherwise change ways on
+// noise, and each change brings the windows back to kMinGapNs; keeping the slower way costs it at most this much.
+// (With both, the MLP's 2T run above had 1 change and 8 windows in 3.6 s, against 22 and 28 without.)
+constexpr double kSwitchMargin = 1.05;
 // One call in kTimeEvery of the faster way is timed (its mean needs few: the calls come by the thousand).
 constexpr uint32_t kTimeEvery = 8;
 // Kinds of call a thread keeps apart (a training step has a few dozen); colliding kinds take turns at a slot.
@@ -32,6 +42,40 @@ constexpr size_t kSlots = 256;
 std::atomic<int64_t> split_calls{0};
 std::atomic<int64_t> single_calls{0};
 std::atomic<bool> always_split{false};
+
+// The calling thread's exploring windows (see kWindowCalls).
+struct Windows {
+  int64_t next_ns = 0;  // the next window opens at the first timed call from then (0: not scheduled yet)
+  int64_t gap_ns = kMinGapNs;
+  uint32_t calls_left = 0;  // in the open window
+};
+thread_local Windows windows;
+
+// Whether this call is in an exploring window, opening one when it is due (checked on timed calls only: the
+// others read no clock).
+bool explore_now(bool timed) {
+  Windows& w = windows;
+  if (w.calls_left > 0) {
+    if (--w.calls_left == 0) {
+      w.next_ns = monotonic_ns() + w.gap_ns;
+      w.gap_ns = std::min(2 * w.gap_ns, kMaxGapNs);
+    }
+    return true;
+  }
+  if (!timed) return false;
+  const int64_t now = monotonic_ns();
+  if (w.next_ns == 0) w.next_ns = now + w.gap_ns;
+  if (now < w.next_ns) return false;
+  w.calls_left = kWindowCalls - 1;
+  return true;
+}
+
+// A kind's faster way changed: explore again soon.
+void faster_way_changed() {
+  Windows& w = windows;
+  w.gap_ns = kMinGapNs;
+  if (w.calls_left == 0) w.next_ns = std::min(w.next_ns, monotonic_ns() + kMinGapNs);
+}
 
 uint64_t mix(uint64_t x) {  // splitmix64's finaliser
   x ^= x >> 30;
@@ -66,21 +110,18 @@ SplitPolicy& SplitPolicy::of(uint64_t key) {
 }
 
 bool SplitPolicy::choose() {
-  exploring_ = false;
   timed_ = true;
   if (always_split.load(std::memory_order_relaxed)) return true;
   if (samples_[1] < kWarmup) return true;
   if (samples_[0] < kWarmup) return false;
-  const bool faster = mean_ns_[1] < mean_ns_[0];
-  if (faster != faster_ || interval_ == 0) {
+  const bool faster = faster_ ? !(mean_ns_[0] * kSwitchMargin < mean_ns_[1]) : mean_ns_[1] * kSwitchMargin < mean_ns_[0];
+  if (faster != faster_) {
     faster_ = faster;
-    interval_ = countdown_ = kMinExplore;
+    faster_way_changed();
   }
-  if (--countdown_ > 0) {
-    timed_ = ++tick_ % kTimeEvery == 0;
-    return faster;
-  }
-  exploring_ = true;
+  timed_ = ++tick_ % kTimeEvery == 0;
+  if (!explore_now(timed_)) return faster;
+  timed_ = true;
   return !faster;
 }
 
@@ -88,14 +129,6 @@ void SplitPolicy::count(bool split) { (split ? split_calls : single_calls).fetch
 
 void SplitPolicy::record(bool split, int64_t ns) {
   count(split);
-  if (exploring_) {
-    if (split == faster_) {
-      countdown_ = 1;  // the pool declined to split (its workers were asleep: now woken): try the next call
-    } else {
-      interval_ = std::min(2 * interval_, kMaxExplore);
-      countdown_ = interval_;
-    }
-  }
   uint32_t& samples = samples_[split];
   double& mean = mean_ns_[split];
   if (samples == 1) {

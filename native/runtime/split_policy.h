@@ -4,9 +4,9 @@
 // a core of its own can still run at half speed (the hypervisor lends that core out), and a product that took
 // 1.3x less time split on a quiet spell took 1.45x more in a busy one, with no stall for the pool to see. So
 // each kind of call (a GEMM shape, a kernel's call site and size) keeps the mean time of its recent calls run
-// split and run on one thread, takes the faster, and now and then runs the other way to see whether it still is
-// slower (split_policy.cc). Either way gives the same bits: every kernel's task partition and every product's
-// summation order are independent of how many threads run them.
+// split and run on one thread and takes the faster. Now and then every kind runs the other way at once, for a
+// short window, to see whether it still is slower (split_policy.cc). Either way gives the same bits: every
+// kernel's task partition and every product's summation order are independent of how many threads run them.
 #pragma once
 
 #include <cstdint>
@@ -40,10 +40,7 @@ class SplitPolicy {
   uint64_t key_ = 0;
   uint32_t samples_[2] = {0, 0};  // [one thread, split]
   double mean_ns_[2] = {0, 0};
-  bool faster_ = false;    // the faster way at the last choice: split or not
-  uint32_t interval_ = 0;  // calls between runs of the slower way, and calls left until the next one
-  uint32_t countdown_ = 0;
-  bool exploring_ = false;  // the last choice was the slower way
+  bool faster_ = false;  // the faster way at the last choice: split or not
   bool timed_ = true;
   uint32_t tick_ = 0;
 };
