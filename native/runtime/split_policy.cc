@@ -22,6 +22,9 @@ constexpr uint32_t kWarmup = 3;
 constexpr uint32_t kWindowCalls = 32;
 constexpr int64_t kMinGapNs = 50'000'000;
 constexpr int64_t kMaxGapNs = 2'000'000'000;
+// Each kind runs the slower way once a window, and at most once in kExploreCost times that way's mean call: a
+// 1024^3 product (12 ms on one thread) would otherwise spend a tenth of its time exploring in the first second.
+constexpr double kExploreCost = 64;
 // A call's weight in its way's mean (the slower way's few calls weigh more, so it is current after a window),
 // and how far above the mean one call counts. This VM's noise only ever slows a call (an interrupt, a cold
 // cache, a preemption), so one slow call moves the mean up by at most kWeight * 25%, while a lasting change
@@ -48,26 +51,28 @@ struct Windows {
   int64_t next_ns = 0;  // the next window opens at the first timed call from then (0: not scheduled yet)
   int64_t gap_ns = kMinGapNs;
   uint32_t calls_left = 0;  // in the open window
+  uint32_t serial = 0;      // of the last window opened
 };
 thread_local Windows windows;
 
-// Whether this call is in an exploring window, opening one when it is due (checked on timed calls only: the
-// others read no clock).
-bool explore_now(bool timed) {
+// The serial of the exploring window this call is in, or 0, opening one when it is due (checked on timed calls
+// only: the others read no clock).
+uint32_t open_window(bool timed) {
   Windows& w = windows;
   if (w.calls_left > 0) {
     if (--w.calls_left == 0) {
       w.next_ns = monotonic_ns() + w.gap_ns;
       w.gap_ns = std::min(2 * w.gap_ns, kMaxGapNs);
     }
-    return true;
+    return w.serial;
   }
-  if (!timed) return false;
+  if (!timed) return 0;
   const int64_t now = monotonic_ns();
   if (w.next_ns == 0) w.next_ns = now + w.gap_ns;
-  if (now < w.next_ns) return false;
+  if (now < w.next_ns) return 0;
   w.calls_left = kWindowCalls - 1;
-  return true;
+  w.serial = w.serial == UINT32_MAX ? 1 : w.serial + 1;
+  return w.serial;
 }
 
 // A kind's faster way changed: explore again soon.
@@ -110,6 +115,7 @@ SplitPolicy& SplitPolicy::of(uint64_t key) {
 }
 
 bool SplitPolicy::choose() {
+  exploring_ = false;
   timed_ = true;
   if (always_split.load(std::memory_order_relaxed)) return true;
   if (samples_[1] < kWarmup) return true;
@@ -120,8 +126,13 @@ bool SplitPolicy::choose() {
     faster_way_changed();
   }
   timed_ = ++tick_ % kTimeEvery == 0;
-  if (!explore_now(timed_)) return faster;
-  timed_ = true;
+  const uint32_t window = open_window(timed_);
+  if (window == 0 || window == window_) return faster;
+  const int64_t now = monotonic_ns();
+  if (now < next_explore_ns_) return faster;
+  window_ = window;
+  next_explore_ns_ = now + static_cast<int64_t>(kExploreCost * mean_ns_[!faster]);
+  exploring_ = timed_ = true;
   return !faster;
 }
 
@@ -129,6 +140,8 @@ void SplitPolicy::count(bool split) { (split ? split_calls : single_calls).fetch
 
 void SplitPolicy::record(bool split, int64_t ns) {
   count(split);
+  // The pool declined to split (its workers were asleep: now woken): the next call of the window explores.
+  if (exploring_ && split == faster_) window_ = 0, next_explore_ns_ = 0;
   uint32_t& samples = samples_[split];
   double& mean = mean_ns_[split];
   if (samples == 1) {

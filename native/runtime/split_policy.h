@@ -41,6 +41,9 @@ class SplitPolicy {
   uint32_t samples_[2] = {0, 0};  // [one thread, split]
   double mean_ns_[2] = {0, 0};
   bool faster_ = false;  // the faster way at the last choice: split or not
+  bool exploring_ = false;  // the last choice was the slower way
+  uint32_t window_ = 0;     // the exploring window it last ran the slower way in
+  int64_t next_explore_ns_ = 0;
   bool timed_ = true;
   uint32_t tick_ = 0;
 };
