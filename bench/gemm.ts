@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { configure, getBackend } from '../dist/index.js';
 import { GEMM_SAMPLE_SECONDS, GEMM_SHAPES, gemmFlops, gemmOperands, verifyGemm, type GemmShape } from '../dist/bench/gemm.js';
-import { callsFor, median, peerDoubt, thirds, timeCalls } from '../dist/bench/stats.js';
+import { callsFor, median, peerDoubt, sampleInterleaved, thirds, timeCalls } from '../dist/bench/stats.js';
 import { describeMachine, machineLine } from './support/machine.js';
 import { buildPeer } from './support/peers.js';
 
@@ -21,12 +21,29 @@ const SHAPES: GemmShape[] = [
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15);
 
-function timeBackend(name: 'native' | 'ts', s: GemmShape, A: Float32Array, B: Float32Array): number {
+function timeTs(s: GemmShape, A: Float32Array, B: Float32Array): number {
   const C = new Float32Array(s.M * s.N);
-  const backend = getBackend(name);
+  const backend = getBackend('ts');
   const call = () => backend.gemm(s.transA, s.transB, s.M, s.N, s.K, 1, A, B, 0, C);
-  const samples = name === 'ts' ? Math.min(SAMPLES, 5) : SAMPLES;
-  return timeCalls(call, samples, callsFor(call, GEMM_SAMPLE_SECONDS));
+  return timeCalls(call, Math.min(SAMPLES, 5), callsFor(call, GEMM_SAMPLE_SECONDS));
+}
+
+/**
+ * Native's seconds per call with 1 and with `threads` threads, and 2T/1T as the median of paired samples: the
+ * samples alternate between the thread counts, so a slow spell of this shared machine (or of its second vCPU,
+ * which comes and goes) falls on both sides of a pair. Unpaired, one run once put 512³ at 0.92× with 2 threads
+ * where alternating in one process half an hour later gave 2.0×.
+ */
+function timeNative(s: GemmShape, A: Float32Array, B: Float32Array, threads: number): { one: number; two: number; speedup: number } {
+  const C = new Float32Array(s.M * s.N);
+  const backend = getBackend('native');
+  const run = () => backend.gemm(s.transA, s.transB, s.M, s.N, s.K, 1, A, B, 0, C);
+  const { one, two } = sampleInterleaved({
+    one: { run, samples: SAMPLES, select: () => configure({ threads: 1 }) },
+    two: { run, samples: SAMPLES, select: () => configure({ threads }) },
+  }, GEMM_SAMPLE_SECONDS);
+  configure({ threads: 1 });
+  return { one: median(one), two: median(two), speedup: median(one.map((t, i) => t / two[i])) };
 }
 
 /**
@@ -79,7 +96,7 @@ function main(): void {
     'native/OpenBLAS 1T', 'native/OpenBLAS 2T', '2T/1T', 'native/TS', '1T % of peak'];
   console.log(`GFLOP/s, medians of ${SAMPLES} samples; OpenBLAS columns compare against the faster of its configurations ` +
     '(a peer figure over 3× slower than its own samples\' other thirds or than its other thread count is not scored). ' +
-    '"1T % of peak" pairs each native 1T sample with a one-run FMA probe taken just before it (the median of those ratios); ' +
+    '"2T/1T" is the median ratio of 1T and 2T samples taken alternately. "1T % of peak" pairs each native 1T sample with a one-run FMA probe taken just before it (the median of those ratios); ' +
     'the peak in the line above is the best of seven probe runs.\n');
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`|${columns.map(() => '---').join('|')}|`);
@@ -88,13 +105,11 @@ function main(): void {
     const { A, B } = gemmOperands(s);
     verifyGemm(s, A, B);
     const gflops = (seconds: number) => gemmFlops(s) / seconds / 1e9;
-    configure({ threads: 1 });
-    const native1 = gflops(timeBackend('native', s, A, B));
+    const paired = timeNative(s, A, B, Math.max(2, threads));
+    const native1 = gflops(paired.one), native2 = gflops(paired.two);
     const share = pairedPeakShare(s, A, B);
-    configure({ threads: Math.max(2, threads) });
-    const native2 = gflops(timeBackend('native', s, A, B));
     configure({ threads });
-    const ts = gflops(timeBackend('ts', s, A, B));
+    const ts = gflops(timeTs(s, A, B));
     const blas = [openBlasPair(s, 'OpenBLAS'), ...(skylakex ? [openBlasPair(s, 'OpenBLAS-SKX', 'SKYLAKEX')] : [])];
     // The faster configuration at each thread count, of those not in doubt.
     const best = [0, 1].map((t) => Math.max(0, ...blas.filter((c) => !c[t].doubt).map((c) => gflops(c[t].seconds))));
@@ -103,7 +118,7 @@ function main(): void {
     const versus = (ours: number, theirs: number) => (theirs > 0 ? `${(ours / theirs).toFixed(2)}×` : '—');
     const cells = [s.name, `${s.M}×${s.N}×${s.K}`, native1.toFixed(1), native2.toFixed(1), ts.toFixed(1),
       ...blas.flatMap((c) => c.map(peerCell))];
-    cells.push(versus(native1, best[0]), versus(native2, best[1]), `${(native2 / native1).toFixed(2)}×`,
+    cells.push(versus(native1, best[0]), versus(native2, best[1]), `${paired.speedup.toFixed(2)}×`,
       `${(native1 / ts).toFixed(0)}×`, `${(100 * share).toFixed(0)}%`);
     console.log(`| ${cells.join(' | ')} |`);
   }

@@ -57,12 +57,13 @@ export interface Timed {
 }
 
 /**
- * Median seconds per call of each entry. Samples are interleaved, one of each entry a round, so that a change in
- * the machine's load falls on all of them alike; entries with fewer samples (the slow TS kernels) drop out of the
- * later rounds. Each sample is as many calls as make about `targetSeconds`; the call that counts them is the
- * entry's warm-up, so run each entry once beforehand (its check) to warm its buffers and the JIT.
+ * Seconds per call of each entry, a figure per sample. Samples are interleaved, one of each entry a round, so
+ * that a change in the machine's load falls on all of them alike (sample i of two entries with as many samples
+ * makes a pair); entries with fewer samples (the slow TS kernels) drop out of the later rounds. Each sample is as
+ * many calls as make about `targetSeconds`; the call that counts them is the entry's warm-up, so run each entry
+ * once beforehand (its check) to warm its buffers and the JIT.
  */
-export function timeInterleaved(entries: Record<string, Timed>, targetSeconds: number): Record<string, number> {
+export function sampleInterleaved(entries: Record<string, Timed>, targetSeconds: number): Record<string, number[]> {
   const names = Object.keys(entries);
   const calls: Record<string, number> = {};
   for (const name of names) {
@@ -81,7 +82,12 @@ export function timeInterleaved(entries: Record<string, Timed>, targetSeconds: n
       times[name].push((performance.now() - t0) / 1000 / calls[name]);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
+  return times;
+}
+
+/** Median seconds per call of each entry, from sampleInterleaved. */
+export function timeInterleaved(entries: Record<string, Timed>, targetSeconds: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(sampleInterleaved(entries, targetSeconds)).map(([n, t]) => [n, median(t)]));
 }
 
 /** How far a peer's figure may stray before it is not scored: no load spike this large goes unnoticed, and no CPU loses or gains that much to a second core. */
