@@ -77,3 +77,44 @@ describeBackends('Dataset batches on a backend', (backend) => {
     }
   });
 });
+
+describeBackends('prefetchRows', (backend) => {
+  it('changes no value, and checks its arguments as gatherScale does', () => {
+    const b = backend();
+    const random = seededRandom(3);
+    // Rows of 784 bytes and 13 floats: neither starts on a cache line, and the last row ends the buffer.
+    for (const [x, D] of [[Uint8Array.from({ length: 5 * 784 }, () => Math.floor(random() * 256)), 784], [randomFloat32(7 * 13, random), 13]] as const) {
+      const before = x.slice();
+      const stored = x.length / D;
+      b.prefetchRows(x, Int32Array.of(stored - 1, 0, 1, stored - 1), 4, D);
+      b.prefetchRows(x, new Int32Array(0), 0, D);
+      expect(x).toEqual(before);
+    }
+    const x = new Uint8Array(12);
+    expect(() => b.prefetchRows(x, Int32Array.of(0, 3), 2, 4)).toThrow(/prefetchRows: rows\[1\] = 3 is not a row of x in \[0, x.length\/D = 3\)/);
+    expect(() => b.prefetchRows(x, Int32Array.of(-1, 0), 2, 4)).toThrow(RangeError);
+    expect(() => b.prefetchRows(new Int16Array(12) as never, Int32Array.of(0, 1), 2, 4)).toThrow(/prefetchRows: x must be a Uint8Array or a Float32Array/);
+    expect(() => b.prefetchRows(x, Int32Array.of(0), 2, 4)).toThrow(/prefetchRows: rows must have length N = 2, got 1/);
+    expect(() => b.prefetchRows(x, Int32Array.of(0, 1), 2, -4)).toThrow(RangeError);
+  });
+});
+
+describe('Dataset.prefetch', () => {
+  it('maps a subset\'s samples to its stored rows, checks the indices, and leaves the batches as they were', () => {
+    const random = seededRandom(11);
+    const x = Uint8Array.from({ length: 20 * 6 }, () => Math.floor(random() * 256));
+    const ds = new Dataset({ x, labels: new Uint8Array(20), shape: [20, 6], classes: 1 }).subset([19, 3, 5, 0]);
+    const seen: Int32Array[] = [];
+    const spy = { ...getBackend('ts'), prefetchRows: (_x: Uint8Array | Float32Array, rows: Int32Array) => { seen.push(rows.slice()); } };
+    const before = ds.batch([3, 0]).x.data.slice();
+    ds.prefetch(Int32Array.of(0, 3, 2), { backend: spy as never });
+    expect(seen).toEqual([Int32Array.of(19, 0, 5)]);
+    for (const backend of [getBackend('ts'), ...(nativeAvailable() ? [getBackend('native')] : [])]) {
+      ds.prefetch([1, 2], { backend });
+      expect(ds.batch([3, 0], { backend }).x.data).toEqual(before);
+    }
+    expect(() => ds.prefetch([0, 4])).toThrow(new RangeError('Dataset.prefetch: indices[1] = 4 is not a sample index in [0, 4)'));
+    expect(() => ds.prefetch([0], { backend: {} as never })).toThrow(/Dataset.prefetch: backend must be a backend/);
+    expect(() => ds.prefetch('0' as never)).toThrow(TypeError);
+  });
+});

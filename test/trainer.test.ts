@@ -47,6 +47,31 @@ describe('fit', () => {
     expect(await run()).toEqual(await run());
   });
 
+  it('asks the data to prefetch each next batch of the epoch, and the weights do not depend on it', async () => {
+    const run = async (withPrefetch: boolean) => {
+      const data = blobs(95, 1);
+      const calls: string[] = [];
+      const spied = {
+        length: data.length, classes: data.classes,
+        batch: (indices: Int32Array) => { calls.push(`batch ${indices.join(',')}`); return data.batch(indices); },
+        ...(withPrefetch ? { prefetch: (indices: Int32Array) => { calls.push(`prefetch ${indices.join(',')}`); data.prefetch!(indices); } } : {}),
+      };
+      const m = model(3);
+      await fit(m, spied, { epochs: 2, batchSize: 30, optimizer: new SGD(m, { lr: 0.1 }), seed: 5 });
+      return { calls, weights: m.values.slice() };
+    };
+    const [on, off] = [await run(true), await run(false)];
+    expect(on.weights).toEqual(off.weights);
+    const batches = on.calls.filter((c) => c.startsWith('batch'));
+    expect(batches).toEqual(off.calls);
+    // Per epoch of 4 batches (30, 30, 30, 5): batch, prefetch of the next (its indices), ..., the last without one.
+    const expected = batches.flatMap((b, i) => (i % 4 === 3 ? [b] : [b, `prefetch ${batches[i + 1].slice('batch '.length)}`]));
+    expect(on.calls).toEqual(expected);
+    const m = model();
+    expect(() => new Trainer(m, { ...blobs(10, 1), prefetch: 1 } as never, { epochs: 1, batchSize: 10, optimizer: new SGD(m, { lr: 0.1 }) }))
+      .toThrow('fit: data: prefetch must be a method prefetch(indices) or absent, got 1');
+  });
+
   it('stops on a NaN loss naming the epoch and batch, without applying that step', async () => {
     const m = model();
     const data = blobs(100, 1);

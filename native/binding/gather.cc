@@ -1,5 +1,6 @@
-// gatherScale(out, x, rows, N, D, scale) (src/kernels/kernels.ts documents it). Arguments are checked exactly as
-// the TS CHECKS, in the same order and words; every row is range-checked before the kernel reads it.
+// gatherScale(out, x, rows, N, D, scale) and prefetchRows(x, rows, N, D) (src/kernels/kernels.ts documents them).
+// Arguments are checked exactly as the TS CHECKS, in the same order and words; every row is range-checked before
+// the kernel reads (or prefetches) it.
 #include <string>
 
 #include "binding/args.h"
@@ -33,10 +34,27 @@ Napi::Value gather_scale(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value prefetch_rows(const Napi::CallbackInfo& info) {
+  ArgReader r(info, "prefetchRows", "x, rows, N, D");
+  const int64_t N = r.integer(2), D = r.integer(3);
+  const Samples x = r.samples(0);
+  const auto rows = r.int32s(1, N, "N");
+  const int64_t stored = D == 0 ? 0 : static_cast<int64_t>(x.length) / D;
+  for (int64_t n = 0; D > 0 && n < N; ++n) {
+    if (!(rows.data[n] >= 0 && rows.data[n] < stored)) {
+      throw_range(info.Env(), "prefetchRows: rows[" + std::to_string(n) + "] = " + std::to_string(rows.data[n]) +
+                                  " is not a row of x in [0, x.length/D = " + std::to_string(stored) + ")");
+    }
+  }
+  normnet::prefetch_rows(x.data, D * (x.bytes ? 1 : 4), rows.data, N);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_gather(Napi::Env env, Napi::Object exports) {
   exports.Set("gatherScale", Napi::Function::New(env, gather_scale, "gatherScale"));
+  exports.Set("prefetchRows", Napi::Function::New(env, prefetch_rows, "prefetchRows"));
 }
 
 }  // namespace normnet::binding

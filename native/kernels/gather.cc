@@ -54,4 +54,15 @@ void gather_scale(float* out, const float* x, const int32_t* rows, int64_t N, in
   gather(out, x, rows, N, D, scale);
 }
 
+// Into L2 (locality 2: prefetcht1 on x86-64, PRFM PLDL2KEEP on AArch64), not L1: the rows are read a training
+// step later, after the step's GEMMs have cycled their operands through L1. Every line a row touches, its last
+// included (rows need not start on a line).
+void prefetch_rows(const void* x, int64_t row_bytes, const int32_t* rows, int64_t N) {
+  for (int64_t n = 0; n < N && row_bytes > 0; ++n) {
+    const char* row = static_cast<const char*>(x) + static_cast<int64_t>(rows[n]) * row_bytes;
+    for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
+    __builtin_prefetch(row + row_bytes - 1, 0, 2);
+  }
+}
+
 }  // namespace normnet

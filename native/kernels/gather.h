@@ -9,6 +9,10 @@ namespace normnet {
 void gather_scale(float* out, const uint8_t* x, const int32_t* rows, int64_t N, int64_t D, double scale);
 void gather_scale(float* out, const float* x, const int32_t* rows, int64_t N, int64_t D, double scale);
 
+// prefetchRows: asks the caches for the rows of x (each row_bytes long) that `rows` picks, and returns without
+// waiting for them: a hint, with no effect on any value.
+void prefetch_rows(const void* x, int64_t row_bytes, const int32_t* rows, int64_t N);
+
 // The vector paths for uint8 samples, gather_avx2.cc (AVX2 + FMA) and gather_neon.cc; gather_scale dispatches to
 // them.
 namespace gather_detail {

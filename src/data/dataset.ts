@@ -126,6 +126,8 @@ export class Dataset {
   /** Factor from stored values to batch values: 1/255 for uint8, 1 for float32. */
   readonly scale: number;
   private buffers?: BatchBuffers;
+  /** prefetch()'s stored rows, reused. */
+  private prefetched?: Int32Array;
 
   constructor(init: DatasetInit) {
     if (typeof init !== 'object' || init === null) throw new TypeError(`Dataset: init must be { x, labels, shape, classes }, got ${show(init)}`);
@@ -233,6 +235,28 @@ export class Dataset {
     return new Dataset({
       x: this.x, labels, rows, shape: [n, ...this.sampleShape], classes: this.classes, classNames: this.classNames, name,
     });
+  }
+
+  /**
+   * A hint that the samples at `indices` come next: `backend`'s prefetchRows asks the caches for their rows and
+   * returns at once (the native backend's; the TS kernel, the default, can only check). Training calls it with
+   * the next batch's indices, so a batch's rows, picked at random from a dataset larger than the caches, arrive
+   * while the batch before it trains. The indices are checked as batch() checks them.
+   */
+  prefetch(indices: Int32Array | readonly number[], options: { backend?: Backend<FloatArray> } = {}): void {
+    if (!types.isInt32Array(indices) && !Array.isArray(indices)) throw new TypeError('Dataset.prefetch: indices must be an Int32Array or an array of integers');
+    if (typeof options !== 'object' || options === null) throw new TypeError('Dataset.prefetch: options must be an object');
+    if (options.backend !== undefined && typeof options.backend?.prefetchRows !== 'function') {
+      throw new TypeError('Dataset.prefetch: backend must be a backend (getBackend())');
+    }
+    const n = indices.length;
+    if (this.prefetched === undefined || this.prefetched.length < n) this.prefetched = new Int32Array(n);
+    const rows = this.prefetched.subarray(0, n);
+    for (let i = 0; i < n; i++) {
+      const index = this.checkIndex(indices[i], i, 'Dataset.prefetch');
+      rows[i] = this.rows ? this.rows[index] : index;
+    }
+    options.backend?.prefetchRows(this.x, rows, n, this.sampleSize);
   }
 
   toString(): string {

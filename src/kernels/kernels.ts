@@ -138,6 +138,12 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    * uint8 or float32, and every rows[n] must be one of them.
    */
   gatherScale(out: Float32Array, x: Uint8Array | Float32Array, rows: Int32Array, N: number, D: number, scale: number): void;
+  /**
+   * A hint: the rows of x (D values each) that `rows` picks will be read soon (the next batch's samples, asked
+   * for while this batch trains), so fetch them toward the caches now without waiting. Changes no value; the
+   * native kernel issues prefetches, the TS kernel can only check its arguments.
+   */
+  prefetchRows(x: Uint8Array | Float32Array, rows: Int32Array, N: number, D: number): void;
 }
 
 export type KernelName = keyof Kernels;
@@ -151,7 +157,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
   'softmaxCrossEntropyForward', 'softmaxCrossEntropyBackward',
   'sgdUpdate', 'momentumUpdate', 'nesterovUpdate', 'adagradUpdate', 'rmspropUpdate', 'adamUpdate',
-  'gatherScale',
+  'gatherScale', 'prefetchRows',
 ];
 
 type Check = (args: ArrayLike<unknown>, floats: FloatArrayConstructor) => void;
@@ -365,6 +371,18 @@ const CHECKS: { [K in KernelName]: Check } = {
       }
     }
     r.noOverlap(['out']);
+  },
+  prefetchRows(args, floats) {
+    const r = new ArgReader('prefetchRows', args, 'x, rows, N, D', floats);
+    const [N, D] = [r.int(2), r.int(3)];
+    const x = r.samples(0);
+    const rows = r.int32s(1, N, 'N');
+    const stored = D === 0 ? 0 : Math.floor(x.length / D);
+    for (let n = 0; D > 0 && n < N; n++) {
+      if (!(rows[n] >= 0 && rows[n] < stored)) {
+        throw new RangeError(`prefetchRows: rows[${n}] = ${rows[n]} is not a row of x in [0, x.length/D = ${stored})`);
+      }
+    }
   },
 };
 

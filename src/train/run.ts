@@ -71,6 +71,7 @@ export function trainingData(dataset: Dataset, layout: 'flat' | 'nchw', backend?
     length: dataset.length,
     classes: dataset.classes,
     batch: (indices) => dataset.batch(indices, { layout, backend }) as { x: { data: Float32Array; shape: readonly number[] }; labels: Int32Array },
+    prefetch: (indices) => dataset.prefetch(indices, { backend }),
   };
 }
 

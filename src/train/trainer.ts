@@ -25,6 +25,12 @@ export interface TrainingData {
   readonly classes: number;
   /** The samples at `indices`: inputs (shaped as the model takes them) and class indices, in reused buffers. */
   batch(indices: Int32Array): { x: Tensor; labels: Int32Array };
+  /**
+   * Optional, a hint: the samples at `indices` are the next batch's, so start fetching them now (training calls
+   * it after each batch() with the next one's indices, and the rows arrive while this batch trains). Must not
+   * change what batch() returns.
+   */
+  prefetch?(indices: Int32Array): void;
 }
 
 /** What training needs of an optimizer. */
@@ -160,6 +166,7 @@ export class Trainer {
         if (signal?.aborted) return { epochs: [...s.history], stopped: true };
         const indices = order.subarray(s.batch * batchSize, Math.min(N, (s.batch + 1) * batchSize));
         const { x, labels } = this.data.batch(indices);
+        if (s.batch + 1 < batches) this.data.prefetch?.(order.subarray((s.batch + 1) * batchSize, Math.min(N, (s.batch + 2) * batchSize)));
         this.model.zeroGrad();
         const logits = this.model.forward(x);
         const value = this.loss.forward(logits, labels) + this.model.regularizationLoss();
@@ -252,6 +259,7 @@ function checkData(where: string, data: TrainingData, min: number): void {
   if (!Number.isSafeInteger(data.length) || data.length < min) throw new TypeError(`${where} must be a ${min > 0 ? 'non-empty ' : ''}dataset, its length is ${show(data.length)}`);
   if (!Number.isInteger(data.classes) || data.classes < 1 || data.classes > 65536) throw new TypeError(`${where} must be a dataset, its classes is ${show(data.classes)}`);
   if (typeof data.batch !== 'function') throw new TypeError(`${where} must be a dataset, it has no batch(indices) method`);
+  if (data.prefetch !== undefined && typeof data.prefetch !== 'function') throw new TypeError(`${where}: prefetch must be a method prefetch(indices) or absent, got ${show(data.prefetch)}`);
 }
 
 function checkFitOptions(options: FitOptions, data: TrainingData): void {

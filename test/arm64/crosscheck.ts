@@ -302,17 +302,19 @@ function optimCheck(kernel: KernelName, states: number, scalars: number[], lengt
 }
 
 // gatherScale, as test/gather.test.ts: the TS kernel's bits, for uint8 and float32 samples; 0.00023768374341584384
-// puts 63 * scale next to a float32 rounding midpoint, where the float form would round the other way.
+// puts 63 * scale next to a float32 rounding midpoint, where the float form would round the other way. The rows
+// are prefetched first (prefetchRows: AArch64's PRFM), which must change nothing.
 function gatherCheck(N: number, D: number, stored: number): Check {
   return {
-    name: `gatherScale N=${N} D=${D} from ${stored} rows`,
-    kernels: ['gatherScale'],
+    name: `prefetchRows, gatherScale N=${N} D=${D} from ${stored} rows`,
+    kernels: ['gatherScale', 'prefetchRows'],
     run(native, ts, random) {
       const bytes = Uint8Array.from({ length: stored * D }, () => Math.floor(random() * 256));
       const floats = randomFloat32(stored * D, random);
       const rows = Int32Array.from({ length: N }, () => Math.floor(random() * stored));
       const messages: string[] = [];
       for (const x of [bytes, floats]) {
+        for (const k of [native, ts]) k.prefetchRows(x, rows, N, D);
         for (const scale of [1 / 255, 1, 0.37, 0.00023768374341584384]) {
           const [a, r] = [native, ts].map((k) => {
             const out = new Float32Array(N * D).fill(NaN);

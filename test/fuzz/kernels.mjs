@@ -44,6 +44,7 @@ export const KERNEL_ARGS = {
   rmspropUpdate: 'f:L f:L f:L d:L n n n n',
   adamUpdate: 'f:L f:L f:L f:L d:L n n n n n d:step',
   gatherScale: 'f:N*D u8:R*D i:N:R d:N d:D n',
+  prefetchRows: 'u8:R*D i:N:R d:N d:D',
 };
 
 const DIM_NAMES = ['M', 'N', 'K', 'I', 'O', 'C', 'S', 'H', 'W', 'OC', 'KH', 'KW', 'stride', 'padding', 'L', 'D', 'R', 'step'];

@@ -72,7 +72,7 @@ export function exportsTable(lib) {
     IdxError: { kind: 'error' },
     Dataset: {
       kind: 'class', arity: 1, make: () => L.fromArrays({ x: new Float32Array(12), shape: [3, 4], labels: [0, 1, 2] }),
-      methods: ['byteLength', 'batch', 'batches', 'epochOrder', 'subset', 'toString', 'batchShape'],
+      methods: ['byteLength', 'batch', 'batches', 'epochOrder', 'subset', 'toString', 'batchShape', 'prefetch'],
     },
     BatchBuffers: { kind: 'class', arity: 0, make: () => new L.BatchBuffers(), methods: ['prepare'] },
     gatherScale: { kind: 'fn', arity: 6 },

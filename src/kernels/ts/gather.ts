@@ -17,3 +17,6 @@ export function gatherScale(out: Float32Array, x: Uint8Array | Float32Array, row
     }
   }
 }
+
+/** prefetchRows: JS has no prefetch instruction, and touching the rows here would wait for them; a no-op. */
+export function prefetchRows(_x: Uint8Array | Float32Array, _rows: Int32Array, _N: number, _D: number): void {}

@@ -7,7 +7,7 @@ import type { Kernels } from '../kernels.js';
 import * as batchnorm from './batchnorm.js';
 import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
-import { gatherScale } from './gather.js';
+import { gatherScale, prefetchRows } from './gather.js';
 import { gemm } from './gemm.js';
 import * as linear from './linear.js';
 import * as loss from './loss.js';
@@ -24,4 +24,5 @@ export const tsKernels: Kernels<FloatArray> = {
   ...loss,
   ...optim,
   gatherScale,
+  prefetchRows,
 };
