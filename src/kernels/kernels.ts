@@ -170,6 +170,16 @@ function labelsInRange(kernel: string, labels: Int32Array, C: number): void {
   }
 }
 
+/** Every rows[n] must pick a whole row of D values of x. */
+function rowsOfX(kernel: string, rows: Int32Array, N: number, D: number, xLength: number): void {
+  const stored = D === 0 ? 0 : Math.floor(xLength / D);
+  for (let n = 0; D > 0 && n < N; n++) {
+    if (!(rows[n] >= 0 && rows[n] < stored)) {
+      throw new RangeError(`${kernel}: rows[${n}] = ${rows[n]} is not a row of x in [0, x.length/D = ${stored})`);
+    }
+  }
+}
+
 /** N, C, H, W (then OC when `outChannels`), KH, KW, stride (and padding when `padded`) from argument `first` on. */
 function windowDims(r: ArgReader, kernel: string, first: number, padded: boolean, outChannels = false) {
   const [N, C, H, W] = [r.int(first), r.int(first + 1), r.int(first + 2), r.int(first + 3)];
@@ -364,12 +374,7 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.float32s(0, N * D, 'N*D');
     const x = r.samples(1);
     const rows = r.int32s(2, N, 'N');
-    const stored = D === 0 ? 0 : Math.floor(x.length / D);
-    for (let n = 0; D > 0 && n < N; n++) {
-      if (!(rows[n] >= 0 && rows[n] < stored)) {
-        throw new RangeError(`gatherScale: rows[${n}] = ${rows[n]} is not a row of x in [0, x.length/D = ${stored})`);
-      }
-    }
+    rowsOfX('gatherScale', rows, N, D, x.length);
     r.noOverlap(['out']);
   },
   prefetchRows(args, floats) {
@@ -377,12 +382,7 @@ const CHECKS: { [K in KernelName]: Check } = {
     const [N, D] = [r.int(2), r.int(3)];
     const x = r.samples(0);
     const rows = r.int32s(1, N, 'N');
-    const stored = D === 0 ? 0 : Math.floor(x.length / D);
-    for (let n = 0; D > 0 && n < N; n++) {
-      if (!(rows[n] >= 0 && rows[n] < stored)) {
-        throw new RangeError(`prefetchRows: rows[${n}] = ${rows[n]} is not a row of x in [0, x.length/D = ${stored})`);
-      }
-    }
+    rowsOfX('prefetchRows', rows, N, D, x.length);
   },
 };
 
