@@ -182,6 +182,39 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     expect(differing).toBe(0);
     if (split < 50) skip(`${split} of the calls split in 5 s: the second core was busy`);
   });
+
+  // The adaptive policy (runtime/split_policy.h) learns a new shape from its first calls: three split (the first
+  // untimed), then three on one thread; after that each call goes the faster way, or the slower one in an
+  // exploring window, and every call is counted one way or the other. 256 x 256 x 129 is over 2^23
+  // multiply-adds, so a call the policy splits does split whether or not the workers are warm.
+  it('learns a new shape from three split calls and three on one thread, and counts every call', () => {
+    const native = getBackend('native');
+    const threads = native.info().threads;
+    const [M, N, K] = [256, 256, 129];
+    const random = seededRandom(9);
+    const A = randomFloat32(M * K, random), B = randomFloat32(K * N, random);
+    const one = new Float32Array(M * N), C = new Float32Array(M * N);
+    const counts = () => ({ split: native.info().pool!.split, single: native.info().pool!.single });
+    try {
+      configure({ threads: 1 });
+      native.gemm(false, false, M, N, K, 1, A, B, 0, one);
+      configure({ threads: 2 });
+      const before = counts();
+      const deltas: string[] = [];
+      for (let call = 0; call < 6; call++) {
+        const was = counts();
+        native.gemm(false, false, M, N, K, 1, A, B, 0, C);
+        deltas.push(counts().split > was.split ? 'split' : 'single');
+        expect(C).toEqual(one);
+      }
+      expect(deltas).toEqual(['split', 'split', 'split', 'single', 'single', 'single']);
+      for (let call = 0; call < 20; call++) native.gemm(false, false, M, N, K, 1, A, B, 0, C);
+      const after = counts();
+      expect(after.split - before.split + after.single - before.single).toBe(26);
+    } finally {
+      configure({ threads });
+    }
+  });
 });
 
 describe('gemm cases', () => {

@@ -35,7 +35,8 @@ constexpr double kExploreWeight = 1.0 / 2;
 constexpr double kMaxOverMean = 1.25;
 // The other way must be this much faster to take over: a kind near break-even would otherwise change ways on
 // noise, and each change brings the windows back to kMinGapNs; keeping the slower way costs it at most this much.
-// (With both, the MLP's 2T run above had 1 change and 8 windows in 3.6 s, against 22 and 28 without.)
+// (The MLP's 2T run above, 3.6 s: 36 changes and 32 windows with neither this nor kMaxOverMean's bound, 22 and
+// 28 with this margin alone, 1 and 8 with both.)
 constexpr double kSwitchMargin = 1.05;
 // One call in kTimeEvery of the faster way is timed (its mean needs few: the calls come by the thousand).
 constexpr uint32_t kTimeEvery = 8;
@@ -141,7 +142,10 @@ void SplitPolicy::count(bool split) { (split ? split_calls : single_calls).fetch
 void SplitPolicy::record(bool split, int64_t ns) {
   count(split);
   // The pool declined to split (its workers were asleep: now woken): the next call of the window explores.
-  if (exploring_ && split == faster_) window_ = 0, next_explore_ns_ = 0;
+  if (exploring_ && split == faster_) {
+    window_ = 0;
+    next_explore_ns_ = 0;
+  }
   uint32_t& samples = samples_[split];
   double& mean = mean_ns_[split];
   if (samples == 1) {
