@@ -56,9 +56,12 @@ void gather_scale(float* out, const float* x, const int32_t* rows, int64_t N, in
 
 // Into L2 (locality 2: prefetcht1 on x86-64, PRFM PLDL2KEEP on AArch64), not L1: the rows are read a training
 // step later, after the step's GEMMs have cycled their operands through L1. Every line a row touches, its last
-// included (rows need not start on a line).
+// included (rows need not start on a line). At most kPrefetchBytes of rows: a batch of big samples (64 images
+// of 1024 x 1024 float32 are 256 MB) would only evict the step's own operands for data no cache can hold.
+constexpr int64_t kPrefetchBytes = int64_t{2} << 20;
+
 void prefetch_rows(const void* x, int64_t row_bytes, const int32_t* rows, int64_t N) {
-  for (int64_t n = 0; n < N && row_bytes > 0; ++n) {
+  for (int64_t n = 0; n < N && row_bytes > 0 && (n + 1) * row_bytes <= kPrefetchBytes; ++n) {
     const char* row = static_cast<const char*>(x) + static_cast<int64_t>(rows[n]) * row_bytes;
     for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
     __builtin_prefetch(row + row_bytes - 1, 0, 2);

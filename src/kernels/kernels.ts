@@ -141,7 +141,8 @@ export interface Kernels<F extends FloatArray = Float32Array> {
   /**
    * A hint: the rows of x (D values each) that `rows` picks will be read soon (the next batch's samples, asked
    * for while this batch trains), so fetch them toward the caches now without waiting. Changes no value; the
-   * native kernel issues prefetches, the TS kernel can only check its arguments.
+   * native kernel issues prefetches (the first 2 MiB of rows: more would only evict the step's own operands),
+   * the TS kernel can only check its arguments.
    */
   prefetchRows(x: Uint8Array | Float32Array, rows: Int32Array, N: number, D: number): void;
 }
