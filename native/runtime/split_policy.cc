@@ -122,8 +122,9 @@ bool SplitPolicy::choose() {
   if (samples_[1] < kWarmup) return true;
   if (samples_[0] < kWarmup) return false;
   const bool faster = faster_ ? !(mean_ns_[0] * kSwitchMargin < mean_ns_[1]) : mean_ns_[1] * kSwitchMargin < mean_ns_[0];
-  if (faster != faster_) {
+  if (faster != faster_ || !compared_) {  // a new kind, its means from a few calls: explore soon, as after a change
     faster_ = faster;
+    compared_ = true;
     faster_way_changed();
   }
   timed_ = ++tick_ % kTimeEvery == 0;
@@ -150,6 +151,10 @@ void SplitPolicy::record(bool split, int64_t ns) {
   double& mean = mean_ns_[split];
   if (samples == 1) {
     mean = static_cast<double>(ns);
+  } else if (samples < kWarmup) {
+    // The fastest of the warm-up calls: a preempted first call (a scheduler slice, 50x a 100 us product) would
+    // otherwise hold this way's mean up for several windows, seconds apart.
+    mean = std::min(mean, static_cast<double>(ns));
   } else if (samples > 1) {
     const double weight = split == faster_ ? kWeight : kExploreWeight;
     mean += (std::min(static_cast<double>(ns), kMaxOverMean * mean) - mean) * weight;

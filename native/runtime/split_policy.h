@@ -40,7 +40,8 @@ class SplitPolicy {
   uint64_t key_ = 0;
   uint32_t samples_[2] = {0, 0};  // [one thread, split]
   double mean_ns_[2] = {0, 0};
-  bool faster_ = false;  // the faster way at the last choice: split or not
+  bool faster_ = false;     // the faster way at the last choice: split or not
+  bool compared_ = false;   // the warm-up is over and the two ways were compared
   bool exploring_ = false;  // the last choice was the slower way
   uint32_t window_ = 0;     // the exploring window it last ran the slower way in
   int64_t next_explore_ns_ = 0;
