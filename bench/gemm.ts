@@ -34,16 +34,23 @@ function timeTs(s: GemmShape, A: Float32Array, B: Float32Array): number {
  * which comes and goes) falls on both sides of a pair. Unpaired, one run once put 512³ at 0.92× with 2 threads
  * where alternating in one process half an hour later gave 2.0×.
  */
-function timeNative(s: GemmShape, A: Float32Array, B: Float32Array, threads: number): { one: number; two: number; speedup: number } {
+function timeNative(s: GemmShape, A: Float32Array, B: Float32Array, threads: number) {
   const C = new Float32Array(s.M * s.N);
   const backend = getBackend('native');
   const run = () => backend.gemm(s.transA, s.transB, s.M, s.N, s.K, 1, A, B, 0, C);
+  const pool = () => backend.info().pool!;
+  const before = pool();
   const { one, two } = sampleInterleaved({
     one: { run, samples: SAMPLES, select: () => configure({ threads: 1 }) },
     two: { run, samples: SAMPLES, select: () => configure({ threads }) },
   }, GEMM_SAMPLE_SECONDS);
+  const after = pool();
   configure({ threads: 1 });
-  return { one: median(one), two: median(two), speedup: median(one.map((t, i) => t / two[i])) };
+  return {
+    one: median(one), two: median(two), speedup: median(one.map((t, i) => t / two[i])),
+    // The 2T calls the split policy split, and all 2T calls that could split (runtime/split_policy.h).
+    split: after.split - before.split, eligible: after.split - before.split + after.single - before.single,
+  };
 }
 
 /**
@@ -101,12 +108,14 @@ function main(): void {
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`|${columns.map(() => '---').join('|')}|`);
   const doubts: string[] = [];
+  const splits: string[] = [];
   for (const s of SHAPES) {
     const { A, B } = gemmOperands(s);
     verifyGemm(s, A, B);
     const gflops = (seconds: number) => gemmFlops(s) / seconds / 1e9;
     const paired = timeNative(s, A, B, Math.max(2, threads));
     const native1 = gflops(paired.one), native2 = gflops(paired.two);
+    splits.push(`${s.name} ${paired.split} of ${paired.eligible}`);
     const share = pairedPeakShare(s, A, B);
     configure({ threads });
     const ts = gflops(timeTs(s, A, B));
@@ -122,6 +131,7 @@ function main(): void {
       `${(native1 / ts).toFixed(0)}×`, `${(100 * share).toFixed(0)}%`);
     console.log(`| ${cells.join(' | ')} |`);
   }
+  console.log(`\nNative 2T calls the split policy split (of those that could): ${splits.join('; ')}.`);
   if (doubts.length) console.log(`\nNot scored (implausible peer figures, stats.ts peerDoubt; rerun on a quieter spell):\n${doubts.map((d) => `- ${d}`).join('\n')}`);
 }
 
