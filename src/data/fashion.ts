@@ -10,10 +10,9 @@
  * changed bit in the pixels or labels is then an IdxError naming the file. Files from a { dir } of the user's
  * are not checked.
  */
-import { checkPath, type PathLike } from '../util/path.js';
+import type { PathLike } from '../util/path.js';
 import type { TrainTest } from './mnist.js';
-import { findIdxFile, MNIST_FILES, readIdxDataset, type KnownFiles } from './idx-dataset.js';
-import { show } from '../util/show.js';
+import { loadTrainTest, MNIST_FILES, type KnownFiles } from './idx-dataset.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
@@ -39,21 +38,12 @@ export interface FashionMnistOptions {
 
 /** Fashion-MNIST's training (60000) and test (10000) sets, images uint8 [N, 1, 28, 28], labels 0-9. */
 export function loadFashionMnist(options: FashionMnistOptions = {}): TrainTest {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`loadFashionMnist: options must be an object, got ${show(options)}`);
-  const unknown = Object.keys(options).find((key) => key !== 'dir');
-  if (unknown !== undefined) throw new TypeError(`loadFashionMnist: unknown option '${unknown}'; the option is dir`);
-  const dir = options.dir === undefined ? FASHION_MNIST_DIR : checkPath(options.dir, 'loadFashionMnist: dir');
-  const path = (name: string) => {
-    const found = findIdxFile(dir, name);
-    if (!found) {
+  return loadTrainTest({
+    where: 'loadFashionMnist', name: 'fashion-mnist', classNames: FASHION_MNIST_CLASS_NAMES, defaultDir: () => FASHION_MNIST_DIR,
+    known: FASHION_MNIST_SHA256,
+    missing: (name, dir) => {
       const all = Object.values(MNIST_FILES).flatMap((f) => [f.images, f.labels]).map((f) => `${f}.gz`).join(', ');
-      throw new Error(`Fashion-MNIST: ${name}.gz not found in ${dir}. Get the files with \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu, into ${FASHION_MNIST_DIR}) or from https://github.com/zalandoresearch/fashion-mnist, and pass { dir } holding ${all}`);
-    }
-    return found;
-  };
-  const load = (which: 'train' | 'test') => readIdxDataset(
-    { images: path(MNIST_FILES[which].images), labels: path(MNIST_FILES[which].labels) },
-    { classes: 10, classNames: FASHION_MNIST_CLASS_NAMES, name: `fashion-mnist ${which}`, known: options.dir === undefined ? FASHION_MNIST_SHA256 : undefined },
-  );
-  return { train: load('train'), test: load('test') };
+      return `Fashion-MNIST: ${name}.gz not found in ${dir}. Get the files with \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu, into ${FASHION_MNIST_DIR}) or from https://github.com/zalandoresearch/fashion-mnist, and pass { dir } holding ${all}`;
+    },
+  }, options);
 }

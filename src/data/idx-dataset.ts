@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Dataset } from './dataset.js';
 import { IdxError, readIdx } from './idx.js';
-import { checkPath } from '../util/path.js';
+import { checkPath, type PathLike } from '../util/path.js';
 import { show } from '../util/show.js';
 
 export interface IdxPair {
@@ -74,4 +74,37 @@ export function readIdxDataset(files: IdxPair, options: { classes: number; name:
   return new Dataset({
     x: images.data, labels: labels.data, shape: [N, 1, H, W], classes: options.classes, classNames: options.classNames, name: options.name,
   });
+}
+
+/** What loadMnist and loadFashionMnist differ in; loadTrainTest does the rest. */
+export interface IdxSetSpec {
+  /** The loader's name, for argument errors: 'loadMnist'. */
+  where: string;
+  /** The datasets' name prefix: 'mnist' gives 'mnist train' and 'mnist test'. */
+  name: string;
+  classNames: readonly string[];
+  /** Where the files are when no { dir } is given (called only then). */
+  defaultDir(): string;
+  /** The known files' hashes, checked only in the default place: a user's { dir } may hold any idx files. */
+  known: KnownFiles;
+  /** The error message when `file` (a standard name) is in neither form in `dir`. */
+  missing(file: string, dir: string): string;
+}
+
+/** The training and test sets of an MNIST-format data set (four idx files of standard names) from { dir } or its default place. */
+export function loadTrainTest(spec: IdxSetSpec, options: { dir?: PathLike }): { train: Dataset; test: Dataset } {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${spec.where}: options must be an object, got ${show(options)}`);
+  const unknown = Object.keys(options).find((key) => key !== 'dir');
+  if (unknown !== undefined) throw new TypeError(`${spec.where}: unknown option '${unknown}'; the option is dir`);
+  const dir = options.dir === undefined ? spec.defaultDir() : checkPath(options.dir, `${spec.where}: dir`);
+  const path = (name: string) => {
+    const found = findIdxFile(dir, name);
+    if (!found) throw new Error(spec.missing(name, dir));
+    return found;
+  };
+  const load = (which: 'train' | 'test') => readIdxDataset(
+    { images: path(MNIST_FILES[which].images), labels: path(MNIST_FILES[which].labels) },
+    { classes: spec.classNames.length, classNames: spec.classNames, name: `${spec.name} ${which}`, known: options.dir === undefined ? spec.known : undefined },
+  );
+  return { train: load('train'), test: load('test') };
 }

