@@ -13,13 +13,13 @@ abstract class Activation extends Layer {
   protected abstract readonly kernels: { forward: 'reluForward' | 'sigmoidForward'; backward: 'reluBackward' | 'sigmoidBackward' };
 
   outputShape(input: readonly number[]): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     if (input.length < 1) throw this.shapeError('[N, ...]', input);
     return [...input];
   }
 
   forward(x: Tensor): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     this.outputShape(x.shape);
     const y = this.workspace.floats('y', x.data.length);
     this.ctx.backend[this.kernels.forward](y, x.data, y.length);
@@ -28,7 +28,7 @@ abstract class Activation extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     if (!this.y) throw new Error(`${this.describe()}: backward before forward`);
     if (!needDx) return undefined;
     const dx = this.workspace.floats('dx', dy.data.length);

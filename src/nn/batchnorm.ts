@@ -99,7 +99,7 @@ export abstract class BatchNorm extends Layer {
   }
 
   outputShape(input: readonly number[], training: boolean): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     const { N, S } = this.view(input);
     if (training && N * S <= 1) {
       throw new RangeError(`${this.describe()}: training needs more than one value per channel, got input of shape ${formatShape(input)}`);
@@ -117,7 +117,7 @@ export abstract class BatchNorm extends Layer {
   }
 
   forward(x: Tensor, training: boolean): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     this.outputShape(x.shape, training);
     const { N, S } = this.view(x.shape);
     const C = this.numFeatures;
@@ -138,7 +138,7 @@ export abstract class BatchNorm extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward needs a forward in training mode first`);
     const { x, N, S } = this.saved;
     const C = this.numFeatures;

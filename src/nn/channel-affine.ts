@@ -51,7 +51,7 @@ export class ChannelAffine extends Layer {
   }
 
   outputShape(input: readonly number[], training: boolean): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     if (input.length < 2 || input[1] !== this.numChannels) throw this.shapeError(`[N, ${this.numChannels}, ...]`, input);
     if (training) throw new RangeError(`${this.describe()}: eval only (a folded BatchNorm has no batch statistics to train with); call model.eval()`);
     return [...input];
@@ -63,7 +63,7 @@ export class ChannelAffine extends Layer {
   }
 
   forward(x: Tensor, training: boolean): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     this.outputShape(x.shape, training);
     const [N, C] = x.shape;
     let S = 1; // the (N, C, S) view: S = 1 for (N, C), L for (N, C, L), H*W for (N, C, H, W)

@@ -80,7 +80,7 @@ export class Conv2d extends Layer {
   }
 
   outputShape(input: readonly number[]): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     if (input.length !== 4 || input[1] !== this.inChannels) throw this.shapeError(`[N, ${this.inChannels}, H, W]`, input);
     const [kh, kw] = this.kernelSize;
     const OH = this.windowFits(input, 'H', input[2], kh);
@@ -97,7 +97,7 @@ export class Conv2d extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     const shape = this.outputShape(x.shape);
     const [N, C, H, W] = x.shape;
     const [kh, kw] = this.kernelSize;
@@ -108,7 +108,7 @@ export class Conv2d extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward before forward`);
     const x = this.saved;
     const [N, C, H, W] = x.shape;

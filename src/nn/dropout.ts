@@ -28,13 +28,13 @@ export class Dropout extends Layer {
 
 
   outputShape(input: readonly number[]): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     if (input.length < 1) throw this.shapeError('[N, ...]', input);
     return [...input];
   }
 
   forward(x: Tensor, training: boolean): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     this.outputShape(x.shape);
     this.shape = x.shape;
     if (!training || this.p === 0) {
@@ -48,7 +48,7 @@ export class Dropout extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     if (!this.shape) throw new Error(`${this.describe()}: backward before forward`);
     if (!needDx) return undefined;
     if (!this.mask) return dy;

@@ -15,19 +15,19 @@ export class Flatten extends Layer {
   }
 
   outputShape(input: readonly number[]): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     if (input.length < 2) throw this.shapeError('[N, ...]', input);
     return [input[0], input.slice(1).reduce((a, b) => a * b, 1)];
   }
 
   forward(x: Tensor): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     this.inputShape = x.shape;
     return { data: x.data, shape: this.outputShape(x.shape) };
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     if (!this.inputShape) throw new Error('Flatten(): backward before forward');
     return needDx ? { data: dy.data, shape: this.inputShape } : undefined;
   }

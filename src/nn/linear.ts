@@ -62,13 +62,13 @@ export class Linear extends Layer {
   }
 
   outputShape(input: readonly number[]): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     if (input.length !== 2 || input[1] !== this.inFeatures) throw this.shapeError(`[N, ${this.inFeatures}]`, input);
     return [input[0], this.outFeatures];
   }
 
   forward(x: Tensor): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     const shape = this.outputShape(x.shape);
     const N = shape[0];
     const y = this.workspace.floats('y', N * this.outFeatures);
@@ -78,7 +78,7 @@ export class Linear extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     const x = this.x;
     if (!x) throw new Error(`${this.describe()}: backward before forward`);
     const N = x.shape[0];

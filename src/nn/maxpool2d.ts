@@ -39,7 +39,7 @@ export class MaxPool2d extends Layer {
 
 
   outputShape(input: readonly number[]): number[] {
-    checkShape(this.describe(), 'input', input);
+    checkShape(this, 'input', input);
     const [kh, kw] = this.kernelSize;
     if (input.length !== 4 || input[2] < kh || input[3] < kw) throw this.shapeError(`[N, C, H, W] with H >= ${kh} and W >= ${kw}`, input);
     const [N, C, H, W] = input;
@@ -47,7 +47,7 @@ export class MaxPool2d extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    checkTensor(this.describe(), 'x', x);
+    checkTensor(this, 'x', x);
     const shape = this.outputShape(x.shape);
     const [N, C, H, W] = x.shape;
     const [kh, kw] = this.kernelSize;
@@ -60,7 +60,7 @@ export class MaxPool2d extends Layer {
   }
 
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
-    checkTensor(this.describe(), 'dy', dy);
+    checkTensor(this, 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward before forward`);
     if (!needDx) return undefined;
     const { x, argmax } = this.saved;

@@ -16,27 +16,35 @@ export function checkNonNegativeInt(layer: string, name: string, value: unknown)
   return value;
 }
 
+/**
+ * Where a check runs, for its message: a name, or a layer, whose describe() is called only when the check fails
+ * (the layers check every tensor they are given, and a string built per call would be garbage in the training loop).
+ */
+export type Where = string | { describe(): string };
+const label = (where: Where) => (typeof where === 'string' ? where : where.describe());
+
+const isShape = (shape: unknown): shape is number[] =>
+  Array.isArray(shape) && shape.length <= 32 && shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+
 /** A shape: an array of at most 32 sizes, each an integer >= 0. */
-export function checkShape(where: string, name: string, shape: unknown): readonly number[] {
-  if (!Array.isArray(shape) || shape.length > 32 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TypeError(`${where}: ${name} must be a shape (an array of sizes, integers >= 0), got ${show(shape)}`);
-  }
+export function checkShape(where: Where, name: string, shape: unknown): readonly number[] {
+  if (!isShape(shape)) throw new TypeError(`${label(where)}: ${name} must be a shape (an array of sizes, integers >= 0), got ${show(shape)}`);
   return shape;
 }
 
 /** A tensor { data, shape }: data a Float32Array or Float64Array holding exactly the shape's values. */
-export function checkTensor(where: string, name: string, tensor: unknown): Tensor {
+export function checkTensor(where: Where, name: string, tensor: unknown): Tensor {
   if (typeof tensor !== 'object' || tensor === null || types.isProxy(tensor)) {
-    throw new TypeError(`${where}: ${name} must be a tensor { data, shape }, got ${show(tensor)}`);
+    throw new TypeError(`${label(where)}: ${name} must be a tensor { data, shape }, got ${show(tensor)}`);
   }
   const { data, shape } = tensor as { data: unknown; shape: unknown };
-  checkShape(where, `${name}.shape`, shape);
+  if (!isShape(shape)) checkShape(where, `${name}.shape`, shape);
   if (!types.isFloat32Array(data) && !types.isFloat64Array(data)) {
-    throw new TypeError(`${where}: ${name}.data must be a Float32Array or Float64Array, got ${show(data)}`);
+    throw new TypeError(`${label(where)}: ${name}.data must be a Float32Array or Float64Array, got ${show(data)}`);
   }
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
   if ((data as FloatArray).length !== size) {
-    throw new RangeError(`${where}: ${name}.data holds ${(data as FloatArray).length} values, its shape [${(shape as number[]).join(', ')}] ${size}`);
+    throw new RangeError(`${label(where)}: ${name}.data holds ${(data as FloatArray).length} values, its shape [${(shape as number[]).join(', ')}] ${size}`);
   }
   return tensor as Tensor;
 }
