@@ -57,8 +57,9 @@ void gather_scale(float* out, const float* x, const int32_t* rows, int64_t N, in
 // Locality 2 (prefetcht1 on x86-64, PRFM PLDL2KEEP on AArch64): the rows are read a training step later, after
 // the step's GEMMs have cycled their operands through L1, so L2 is where they should wait (AMD fills L1 on every
 // prefetch hint too; the GEMMs then push them down to L2 and L3, still far nearer than memory). Every line a row
-// touches, its last included (rows need not start on a line). At most kPrefetchBytes of rows: a batch of big samples (64 images
-// of 1024 x 1024 float32 are 256 MB) would only evict the step's own operands for data no cache can hold.
+// touches, its last included (rows need not start on a line). At most kPrefetchBytes of rows: a batch of big
+// samples (64 images of 1024 x 1024 float32 are 256 MB) would only evict the step's own operands for data no
+// cache can hold.
 constexpr int64_t kPrefetchBytes = int64_t{2} << 20;
 
 void prefetch_rows(const void* x, int64_t row_bytes, const int32_t* rows, int64_t N) {

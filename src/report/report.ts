@@ -114,7 +114,6 @@ ${input.files?.length ? `<h2>Files</h2><ul>${input.files.map((f) => `<li><a href
 /** Writes `dir/report.html` and returns its path. */
 export function writeReport(dir: PathLike, input: ReportInput): string {
   const path = join(checkPath(dir, 'writeReport: dir'), 'report.html');
-  const html = renderReport(input);
-  writeFileSync(path, html);
+  writeFileSync(path, renderReport(input));
   return path;
 }

@@ -15,7 +15,7 @@
  * A last file, `SHA256SUMS`, holds the SHA-256 of the others in sha256sum's format (`sha256sum -c SHA256SUMS`
  * in the directory checks them), written into `checkpoint.tmp/` after them, so it moves with the set. A bit
  * changed in trainer.json can leave it valid JSON (a digit of a number, a character of the base64 optimizer
- * state) and would resume a different run without it; readCheckpoint verifies both files against it, and any
+ * state) and would resume a different run without it; readCheckpoint verifies every file against it, and any
  * mismatch is an Error naming the file. (model.safetensors also carries its own checksum, io/safetensors.ts.)
  * Checkpoints written before SHA256SUMS existed still load, with the structure checks only.
  */
