@@ -1,7 +1,8 @@
 // A short native training step for scripts/valgrind.sh to run under valgrind: an MLP with BatchNorm1d and
 // Dropout and a small CNN with BatchNorm2d and MaxPool2d, each a few forward/backward/optimizer steps (Adam,
-// Momentum; one step of each other optimizer), an eval pass and a batch gather, on the main thread and then again in a worker thread that loads the addon and
-// exits (so the per-thread state the addon frees at thread exit is in the leak check). Sizes are small but
+// Momentum; one step of each other optimizer), an eval pass and a batch gather, on the main thread and then
+// again in a worker thread that loads the addon and exits (so the per-thread state the addon frees at thread
+// exit is in the leak check). Sizes are small but
 // above the GEMM's micro-tile and the pool's split threshold, so packing, edges and the threaded paths run.
 // Imports only the layers, optimizers and backend from dist/ (not dist/index.js: the service's dependencies
 // would add minutes under valgrind and nothing of normnet's). Prints "valgrind-step: done ..." at the end: the

@@ -121,7 +121,8 @@ bool SplitPolicy::choose() {
   if (always_split.load(std::memory_order_relaxed)) return true;
   if (samples_[1] < kWarmup) return true;
   if (samples_[0] < kWarmup) return false;
-  const bool faster = faster_ ? !(mean_ns_[0] * kSwitchMargin < mean_ns_[1]) : mean_ns_[1] * kSwitchMargin < mean_ns_[0];
+  const bool faster =
+      faster_ ? !(mean_ns_[0] * kSwitchMargin < mean_ns_[1]) : mean_ns_[1] * kSwitchMargin < mean_ns_[0];
   if (faster != faster_ || !compared_) {  // a new kind, its means from a few calls: explore soon, as after a change
     faster_ = faster;
     compared_ = true;
