@@ -72,6 +72,16 @@ describe('fit', () => {
       .toThrow('fit: data: prefetch must be a method prefetch(indices) or absent, got 1');
   });
 
+  it('names what is wrong with the data it is given', () => {
+    const m = model();
+    const fitOn = (data: unknown) => new Trainer(m, data as never, { epochs: 1, batchSize: 10, optimizer: new SGD(m, { lr: 0.1 }) });
+    const data = blobs(10, 1);
+    expect(() => fitOn(null)).toThrow('fit: data must be a dataset { length, classes, batch }, got null');
+    expect(() => fitOn({ length: 0, classes: 2, batch: data.batch })).toThrow('fit: data must be a non-empty dataset, its length is 0');
+    expect(() => fitOn({ length: 10, classes: 0, batch: data.batch })).toThrow('fit: data must be a dataset, its classes is 0');
+    expect(() => fitOn({ length: 10, classes: 2 })).toThrow('fit: data must be a dataset, it has no batch(indices) method');
+  });
+
   it('stops on a NaN loss naming the epoch and batch, without applying that step', async () => {
     const m = model();
     const data = blobs(100, 1);

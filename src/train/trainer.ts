@@ -277,9 +277,6 @@ function checkFitOptions(options: FitOptions, data: TrainingData): void {
   if ((options.schedule ?? 'constant') !== 'constant' && typeof options.optimizer.lr !== 'number') {
     throw new TypeError(`fit: schedule '${options.schedule}' needs an optimizer with a numeric lr`);
   }
-  if (typeof data !== 'object' || data === null || !(Number.isSafeInteger(data.length) && data.length > 0) || typeof data.batch !== 'function') {
-    throw new TypeError('fit: data must be a non-empty dataset');
-  }
   checkData('fit: data', data, 1);
   if (options.testData !== undefined) checkData('fit: testData', options.testData, 0);
   if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff)) {
