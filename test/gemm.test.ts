@@ -215,6 +215,33 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
       configure({ threads });
     }
   });
+
+  // Kinds whose hashes meet share no record: forty shapes, called in turn, each go through their own warm-up. Had
+  // two kept one slot (the policy before open addressing; forty kinds in 256 slots meet with odds of ~96%), each
+  // call of one would have reset the other's, and both would have split at every call.
+  it('keeps forty shapes apart, each learning from its own calls', () => {
+    const native = getBackend('native');
+    const threads = native.info().threads;
+    const [M, N] = [256, 256];
+    const shapes = Array.from({ length: 40 }, (_, i) => 130 + i);
+    const random = seededRandom(10);
+    const A = randomFloat32(M * 169, random), B = randomFloat32(169 * N, random), C = new Float32Array(M * N);
+    const splits = () => native.info().pool!.split;
+    try {
+      configure({ threads: 2 });
+      const ways = shapes.map(() => [] as string[]);
+      for (let round = 0; round < 6; round++) {
+        shapes.forEach((K, i) => {
+          const was = splits();
+          native.gemm(false, false, M, N, K, 1, A.subarray(0, M * K), B.subarray(0, K * N), 0, C);
+          ways[i].push(splits() > was ? 'split' : 'single');
+        });
+      }
+      for (const way of ways) expect(way).toEqual(['split', 'split', 'split', 'single', 'single', 'single']);
+    } finally {
+      configure({ threads });
+    }
+  });
 });
 
 describe('gemm cases', () => {
