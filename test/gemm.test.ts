@@ -158,7 +158,9 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     const native = getBackend('native');
     const threads = native.info().threads;
     const one = new Float32Array(c.M * c.N);
-    // Ten calls at a time, back to back (the workers poll for 200 us after a job), checked after.
+    // Ten calls at a time, back to back (the workers poll for 200 us after a job), checked after when one of them
+    // split: a check between every ten calls would leave the worker gaps to fall asleep in, and wake-ups to be
+    // late for (a poke that finds no work makes the next one wait longer).
     const C = Array.from({ length: 10 }, () => new Float32Array(c.M * c.N));
     const splits = () => native.info().pool!.split;
     let split = 0;
@@ -172,6 +174,7 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
       while (split < 50 && performance.now() - start < 5000) {
         const before = splits();
         for (const out of C) native.gemm(c.transA, c.transB, c.M, c.N, c.K, 1, A, B, 0, out);
+        if (splits() === before) continue;
         split += splits() - before;
         differing += C.filter((out) => !out.every((v, i) => Object.is(v, one[i]))).length;
       }
@@ -239,6 +242,34 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
       }
       for (const way of ways) expect(way).toEqual(['split', 'split', 'split', 'single', 'single', 'single']);
     } finally {
+      configure({ threads });
+    }
+  });
+
+  // A small product that would split, finding the worker asleep, wakes it to poll (a poke) and runs on one thread.
+  // A poke after which the worker sleeps again without work makes the next one wait twice as long, up to 1 s:
+  // calls 2 ms apart, each finding the worker asleep again, poked every 10 ms before (~120 times here).
+  it('wakes a sleeping worker for small products less often while those wake-ups go unused', () => {
+    const native = getBackend('native');
+    const threads = native.info().threads;
+    const [M, N, K] = [64, 64, 64]; // 2^18 multiply-adds: split only over a warm pool
+    const random = seededRandom(11);
+    const A = randomFloat32(M * K, random), B = randomFloat32(K * N, random), C = new Float32Array(M * N);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      configure({ threads: 2 });
+      setSplitPolicy('always');
+      const before = native.info().pool!.pokes;
+      const start = performance.now();
+      while (performance.now() - start < 1200) {
+        native.gemm(false, false, M, N, K, 1, A, B, 0, C);
+        Atomics.wait(pause, 0, 0, 2);
+      }
+      const pokes = native.info().pool!.pokes - before;
+      expect(pokes).toBeGreaterThan(0);
+      expect(pokes).toBeLessThan(20);
+    } finally {
+      setSplitPolicy('adaptive');
       configure({ threads });
     }
   });

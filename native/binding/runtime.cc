@@ -1,5 +1,5 @@
 // Runtime controls: which CPU path the kernels take and how many threads the pool runs.
-//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs, split, single } } (ThreadPool::stats)
+//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs, pokes, split, single } } (ThreadPool::stats)
 //   setIsa(name)          name in "generic" | "avx2" | "avx512" on x86-64, "generic" | "neon" on AArch64; a path the
 //                         CPU runs (runtime/cpu.h)
 //   setNumThreads(n)      n >= 1
@@ -27,6 +27,7 @@ Napi::Value runtime_info(const Napi::CallbackInfo& info) {
   pool.Set("warm", static_cast<double>(stats.warm));
   pool.Set("stalls", static_cast<double>(stats.stalls));
   pool.Set("backoffMs", static_cast<double>(stats.backoff_ns) / 1e6);
+  pool.Set("pokes", static_cast<double>(stats.pokes));
   const SplitPolicy::Stats policy = SplitPolicy::stats();
   pool.Set("split", static_cast<double>(policy.split));
   pool.Set("single", static_cast<double>(policy.single));

@@ -31,6 +31,7 @@ class ThreadPool {
     int64_t warm;       // warm() answered yes
     int64_t stalls;     // jobs stalled on a worker preempted mid-task
     int64_t backoff_ns;
+    int64_t pokes;      // sleeping workers woken by warm() to poll
   };
   Stats stats() const;
 

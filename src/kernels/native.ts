@@ -27,6 +27,8 @@ export interface PoolInfo {
   stalls: number;
   /** For how much longer small products stay on one thread after the last stall (it grows while they recur). */
   backoffMs: number;
+  /** Sleeping workers woken to poll by a small product that would split (fewer while such wake-ups go unused). */
+  pokes: number;
   /** Calls that could split (products from 2^18 multiply-adds, kernels over several ranges) run split, since the process started. */
   split: number;
   /** Such calls kept on one thread, because that has been the faster way for their shape lately. */
