@@ -221,7 +221,8 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
 
   // Kinds whose hashes meet share no record: forty shapes, called in turn, each go through their own warm-up. Had
   // two kept one slot (the policy before open addressing; forty kinds in 256 slots meet with odds of ~96%), each
-  // call of one would have reset the other's, and both would have split at every call.
+  // call of one would have reset the other's, and both would have split at every call. Three hundred shapes
+  // called once before fill the thread's slots: the forty must take those, not each other's.
   it('keeps forty shapes apart, each learning from its own calls', () => {
     const native = getBackend('native');
     const threads = native.info().threads;
@@ -232,6 +233,7 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     const splits = () => native.info().pool!.split;
     try {
       configure({ threads: 2 });
+      for (let K = 64; K < 364; K++) native.gemm(false, false, 64, 64, K, 1, A.subarray(0, 64 * K), B.subarray(0, K * 64), 0, C.subarray(0, 64 * 64));
       const ways = shapes.map(() => [] as string[]);
       for (let round = 0; round < 6; round++) {
         shapes.forEach((K, i) => {

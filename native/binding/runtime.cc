@@ -1,5 +1,6 @@
 // Runtime controls: which CPU path the kernels take and how many threads the pool runs.
-//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs, pokes, split, single } } (ThreadPool::stats)
+//   runtimeInfo() -> { isa, detectedIsa, threads, pool: { warm, stalls, backoffMs, pokes, split, single } }
+//                         (ThreadPool::stats, SplitPolicy::stats)
 //   setIsa(name)          name in "generic" | "avx2" | "avx512" on x86-64, "generic" | "neon" on AArch64; a path the
 //                         CPU runs (runtime/cpu.h)
 //   setNumThreads(n)      n >= 1

@@ -44,7 +44,7 @@ constexpr uint32_t kTimeEvery = 8;
 // is free among the kProbe from its hash's. Two kinds that shared one slot reset each other's record at every
 // call, both then forever in their warm-up and so split: the keys hash call sites' addresses, which ASLR moves,
 // and two of the MLP's ~6 kinds met in 1 of 8 processes, ~8000 resets in 6 epochs. A kind finding all kProbe
-// slots taken by others takes its own hash's slot, as before.
+// slots taken by others takes the one used least lately (kinds of an earlier model, say).
 constexpr size_t kSlots = 256;
 constexpr size_t kProbe = 8;
 
@@ -112,19 +112,22 @@ uint64_t split_key(const void* site, int64_t a, int64_t b, int64_t c) {
 
 SplitPolicy& SplitPolicy::of(uint64_t key) {
   thread_local SplitPolicy slots[kSlots];
+  thread_local uint64_t calls = 0;
   const size_t home = key % kSlots;
+  SplitPolicy* oldest = &slots[home];
   for (size_t i = 0; i < kProbe; ++i) {
     SplitPolicy& slot = slots[(home + i) % kSlots];
-    if (slot.key_ == key) return slot;
-    if (slot.key_ == 0) {
+    if (slot.key_ == key || slot.key_ == 0) {
       slot.key_ = key;
+      slot.used_ = ++calls;
       return slot;
     }
+    if (slot.used_ < oldest->used_) oldest = &slot;
   }
-  SplitPolicy& slot = slots[home];
-  slot = SplitPolicy{};
-  slot.key_ = key;
-  return slot;
+  *oldest = SplitPolicy{};
+  oldest->key_ = key;
+  oldest->used_ = ++calls;
+  return *oldest;
 }
 
 bool SplitPolicy::choose() {

@@ -38,6 +38,7 @@ class SplitPolicy {
 
  private:
   uint64_t key_ = 0;
+  uint64_t used_ = 0;  // when of() last returned it, in the thread's calls of of()
   uint32_t samples_[2] = {0, 0};  // [one thread, split]
   double mean_ns_[2] = {0, 0};
   bool faster_ = false;     // the faster way at the last choice: split or not
