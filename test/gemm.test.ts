@@ -233,7 +233,9 @@ describe.skipIf(!nativeAvailable())('gemm on two threads', () => {
     const splits = () => native.info().pool!.split;
     try {
       configure({ threads: 2 });
-      for (let K = 64; K < 364; K++) native.gemm(false, false, 64, 64, K, 1, A.subarray(0, 64 * K), B.subarray(0, K * 64), 0, C.subarray(0, 64 * 64));
+      for (let K = 64; K < 364; K++) {
+        native.gemm(false, false, 64, 64, K, 1, A.subarray(0, 64 * K), B.subarray(0, K * 64), 0, C.subarray(0, 64 * 64));
+      }
       const ways = shapes.map(() => [] as string[]);
       for (let round = 0; round < 6; round++) {
         shapes.forEach((K, i) => {

@@ -93,7 +93,7 @@ struct ThreadPool::Impl {
   std::mutex mutex;                // guards sleeping only
   std::condition_variable wake;
   std::atomic<int> sleepers{0};
-  std::atomic<uint32_t> pokes{0};  // wakes sleepers without a job (warm())
+  std::atomic<uint32_t> pokes{0};  // wakes sleepers without a job (warm()); also its count in stats()
   int64_t poked_ns = INT64_MIN / 2;  // the last poke (under busy)
   std::atomic<int64_t> poke_gap_ns{kMinPokeNs};  // the least time between pokes now
 
@@ -105,7 +105,6 @@ struct ThreadPool::Impl {
 
   std::atomic<int64_t> warm_count{0};
   std::atomic<int64_t> stall_count{0};
-  std::atomic<int64_t> poke_count{0};
 
   // A worker woken by a poke ran `jobs` jobs before sleeping again: did the poke pay (kMinPokeNs)?
   void judge_poke(int jobs) {
@@ -290,7 +289,6 @@ bool ThreadPool::warm() {
   }
   if (warm && asleep && now - p.poked_ns > p.poke_gap_ns.load(std::memory_order_relaxed)) {
     p.poked_ns = now;
-    p.poke_count.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(p.mutex);
     p.pokes.fetch_add(1);
     p.wake.notify_all();
@@ -303,7 +301,7 @@ bool ThreadPool::warm() {
 ThreadPool::Stats ThreadPool::stats() const {
   const Impl& p = *impl_;
   const int64_t left = p.stalled_ns.load() + p.backoff_ns.load() - now_ns();
-  return {p.warm_count.load(), p.stall_count.load(), left > 0 ? left : 0, p.poke_count.load()};
+  return {p.warm_count.load(), p.stall_count.load(), left > 0 ? left : 0, p.pokes.load()};
 }
 
 }  // namespace normnet
