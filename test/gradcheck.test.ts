@@ -43,6 +43,7 @@ describe('gradCheck, each layer (followed by a Linear to 3 classes where needed)
   it('Conv2d with stride 2 and padding 1', () => check([new Conv2d(2, 3, 3, { stride: 2, padding: 1 }), new Flatten(), new Linear(3 * 3 * 3, 3)], [2, 2, 5, 5]));
   it('BatchNorm2d', () => check([new Conv2d(1, 2, 3), new BatchNorm2d(2), new Flatten(), new Linear(2 * 3 * 3, 3)], [3, 1, 5, 5]));
   it('MaxPool2d', () => check([new Conv2d(1, 2, 2), new MaxPool2d(2), new Flatten(), new Linear(2 * 2 * 2, 3)], [2, 1, 5, 5]));
+  it('BatchNorm2d with the MaxPool2d after it fused', () => check([new Conv2d(1, 2, 2), new BatchNorm2d(2), new MaxPool2d(2), new Flatten(), new Linear(2 * 2 * 2, 3)], [3, 1, 5, 5]));
   it('Flatten', () => check([new Flatten(), new Linear(12, 3)], [2, 3, 2, 2]));
   it('weight decay', () => check([new Linear(5, 4), new ReLU(), new Linear(4, 3)], [4, 5], { weightDecay: 0.1 }));
 });

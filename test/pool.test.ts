@@ -28,6 +28,8 @@ const SHAPES: Shape[] = [
   { N: 4, C: 8, H: 11, W: 11, KH: 3, KW: 3, stride: 3 },
   { N: 32, C: 20, H: 24, W: 24, KH: 2, KW: 2, stride: 2 }, // after MNIST's first convolution
   { N: 1, C: 20, H: 12, W: 12, KH: 2, KW: 2, stride: 2 }, // batch 1
+  { N: 2, C: 3, H: 8, W: 34, KH: 2, KW: 2, stride: 2 }, // rows of 17 windows: the AVX2 path's 8 + 8, then one
+  { N: 3, C: 2, H: 10, W: 10, KH: 2, KW: 2, stride: 2 }, // rows of 5 (after the CNN's second convolution): 4 + 1
   { N: 0, C: 3, H: 4, W: 4, KH: 2, KW: 2, stride: 2 }, // empty batch
 ];
 
@@ -104,6 +106,23 @@ describeBackends('maxpool', (backend) => {
     const dx = new Float32Array(dims(s).xLength);
     backend().maxpoolBackward(dx, dy, argmax, s.N, s.C, s.H, s.W, s.KH, s.KW, s.stride);
     expect(mismatches(dx, backwardReference(s, dy, argmax), RTOL, ATOL, 'dx')).toBe('');
+  });
+
+  it('backward on 2x2 windows takes an argmax outside its own window as any other, and 0 + -0 as +0', () => {
+    // The 2x2 path writes each window's four values in place of zeroing and scattering, and falls back to that
+    // when an argmax lies outside its window: one per plane here, in the vector part of a row or in its tail.
+    const s: Shape = { N: 2, C: 3, H: 8, W: 26, KH: 2, KW: 2, stride: 2 };
+    const { OW, yLength } = dims(s);
+    const dy = randomFloat32(yLength, random).map((v, i) => (i % 5 === 0 ? -0 : v));
+    const { argmax } = forwardReference(s, randomFloat32(dims(s).xLength, random));
+    const outside = Int32Array.from(argmax);
+    for (let plane = 0; plane < s.N * s.C; plane++) outside[plane * yLength / (s.N * s.C) + (plane % 2 ? OW - 1 : 3)] = plane;
+    for (const a of [argmax, outside]) {
+      const dx = new Float32Array(dims(s).xLength).fill(NaN);
+      backend().maxpoolBackward(dx, dy, a, s.N, s.C, s.H, s.W, s.KH, s.KW, s.stride);
+      expect(mismatches(dx, backwardReference(s, dy, a), RTOL, ATOL, 'dx')).toBe('');
+      expect(dx.every((v) => !Object.is(v, -0))).toBe(true);
+    }
   });
 
   it('lets a NaN win its window (the first NaN), and keeps -Infinity windows', () => {

@@ -150,6 +150,32 @@ describe('BatchNorm then ReLU, fused and not, on each backend, train step by ste
     }
   });
 
+  it('fuses BatchNorm2d, its ReLU and a MaxPool2d to the same bits as the layers apart, training and eval, on each backend', () => {
+    for (const backend of nativeAvailable() ? ['ts', 'native'] as const : ['ts'] as const) {
+      for (const relu of [true, false]) {
+        // 7x7 maps under a 2x2 pool: the last row and column are normalized and not pooled.
+        const layers = () => [new Conv2d(2, 4, 3), new BatchNorm2d(4), ...(relu ? [new ReLU()] : []), new MaxPool2d(2), new Flatten(), new Linear(36, 3)];
+        const fused = new Sequential(layers(), { backend, seed: 4 });
+        const plain = new Sequential(layers(), { backend, seed: 4, fuse: false });
+        const pool = relu ? 3 : 2;
+        expect([fused.isFused(1), fused.isFused(pool), fused.isFused(pool + 1), plain.isFused(pool)]).toEqual([false, true, false, false]);
+        const x = { data: randomFloat32(6 * 2 * 9 * 9, seededRandom(7)), shape: [6, 2, 9, 9] };
+        for (let step = 0; step < 3; step++) {
+          const [a, b] = [fused, plain].map((model) => {
+            model.zeroGrad();
+            const y = Float32Array.from(model.forward(x).data);
+            const dx = model.backward({ data: y.map((v, i) => v - (i % 3)), shape: [6, 3] }, { inputGrad: true })!.data;
+            for (const p of model.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] -= 0.1 * p.grad[i];
+            return { y, dx: Float32Array.from(dx), grads: Float32Array.from(model.grads) };
+          });
+          expect(a, `${backend} relu ${relu} step ${step}`).toEqual(b);
+        }
+        expect(fused.values).toEqual(plain.values);
+        expect(fused.eval().forward(x).data).toEqual(plain.eval().forward(x).data);
+      }
+    }
+  });
+
   it('fuses on TS to the same bits as the separate ReLU, and a fused model still runs its layers one by one', () => {
     const fused = mlp(3);
     const plain = new Sequential([new Linear(6, 5, { init: 'he' }), new BatchNorm1d(5), new ReLU(), new Linear(5, 3)], { backend: 'ts', seed: 3, fuse: false });

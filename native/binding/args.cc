@@ -201,4 +201,20 @@ Window window_dims(ArgReader& args, size_t first, bool padded, bool out_channels
   return d;
 }
 
+void check_plane_indices(const ArgReader& args, ArrayArg<int32_t> argmax, int64_t plane) {
+  // One branch-free pass (it vectorizes; a branch per index cost as much as the scatter it guards), then the
+  // first bad index for the message.
+  // As uint32, a negative index is >= 2^31, and an index below 2^31 fits any plane that large.
+  const uint32_t limit = static_cast<uint32_t>(plane < (int64_t{1} << 31) ? plane : int64_t{1} << 31);
+  uint32_t outside = 0;
+  for (size_t i = 0; i < argmax.length; ++i) outside |= static_cast<uint32_t>(argmax.data[i]) >= limit;
+  if (!outside) return;
+  for (size_t i = 0; i < argmax.length; ++i) {
+    if (!(argmax.data[i] >= 0 && argmax.data[i] < plane)) {
+      throw_range(args.env(), args.kernel() + ": argmax[" + std::to_string(i) + "] = " + std::to_string(argmax.data[i]) +
+                                  " is not an index in [0, H*W = " + std::to_string(plane) + ")");
+    }
+  }
+}
+
 }  // namespace normnet::binding

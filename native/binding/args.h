@@ -97,4 +97,8 @@ struct Window {
 // on, and the output size: windowDims in src/kernels/kernels.ts.
 Window window_dims(ArgReader& args, size_t first, bool padded, bool out_channels = false);
 
+// Every argmax (a pooling window's maximum, saved for backward) an index in its plane of `plane` values: a
+// RangeError naming the first that is not, before anything scatters through them.
+void check_plane_indices(const ArgReader& args, ArrayArg<int32_t> argmax, int64_t plane);
+
 }  // namespace normnet::binding

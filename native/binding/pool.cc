@@ -29,13 +29,7 @@ Napi::Value maxpool_backward(const Napi::CallbackInfo& info) {
   const auto dx = r.floats(0, length_of({d.N, d.C, d.H, d.W}), "N*C*H*W");
   const auto dy = r.floats(1, length_of({d.N, d.C, d.OH, d.OW}), "N*C*OH*OW");
   const auto argmax = r.int32s(2, length_of({d.N, d.C, d.OH, d.OW}), "N*C*OH*OW");
-  const int64_t plane = d.H * d.W;
-  for (size_t i = 0; i < argmax.length; ++i) {
-    if (!(argmax.data[i] >= 0 && argmax.data[i] < plane)) {
-      throw_range(info.Env(), "maxpoolBackward: argmax[" + std::to_string(i) + "] = " + std::to_string(argmax.data[i]) +
-                                  " is not an index in [0, H*W = " + std::to_string(plane) + ")");
-    }
-  }
+  check_plane_indices(r, argmax, d.H * d.W);
   r.no_overlap({"dx"});
   normnet::maxpool_backward(dx.data, dy.data, argmax.data, d.N, d.C, d.H, d.W, d.KH, d.KW, d.stride);
   return info.Env().Undefined();

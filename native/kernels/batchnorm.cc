@@ -94,23 +94,39 @@ inline Sums gradient_sums(const float* dy, const float* x, int64_t S, double mea
           ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))};
 }
 
+// y = x * scale + shift over one run of S values, then max(0, y) when relu.
+void affine_run(float* y, const float* x, int64_t S, float scale, float shift, bool relu) {
+  for (int64_t s = 0; s < S; ++s) y[s] = x[s] * scale + shift;
+  if (relu) {
+    for (int64_t s = 0; s < S; ++s) y[s] = y[s] < 0.0f ? 0.0f : y[s];  // reluForward's rule: NaN propagates
+  }
+}
+
 // y = x * scale_c + shift_c over channels [c0, c1), then max(0, y) when relu.
 void normalize(float* y, const float* x, const float* gamma, const float* beta, const float* mean, const float* inv_std,
                int64_t N, int64_t C, int64_t S, bool relu, int64_t c0, int64_t c1) {
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = c0; c < c1; ++c) {
       const Affine a = affine_of(gamma[c], beta[c], mean[c], inv_std[c]);
-      const float* xs = x + (n * C + c) * S;
-      float* ys = y + (n * C + c) * S;
-      for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * a.scale + a.shift;
-      if (relu) {
-        for (int64_t s = 0; s < S; ++s) ys[s] = ys[s] < 0.0f ? 0.0f : ys[s];  // reluForward's rule: NaN propagates
-      }
+      affine_run(y + (n * C + c) * S, x + (n * C + c) * S, S, a.scale, a.shift, relu);
     }
   }
 }
 
 }  // namespace
+
+batchnorm_detail::PlaneOps batchnorm_plane_ops() {
+#if defined(__x86_64__)
+  if (active_isa() >= Isa::avx2) return batchnorm_detail::plane_ops_avx2();  // AVX-512 too: batchnorm_simd.h
+#elif defined(__aarch64__)
+  if (active_isa() == Isa::neon) return batchnorm_detail::plane_ops_neon();
+#endif
+  return {[](float gamma, float beta, float mean, float inv_std, float& scale, float& shift) {
+            const Affine a = affine_of(gamma, beta, mean, inv_std);
+            scale = a.scale, shift = a.shift;
+          },
+          &affine_run};
+}
 
 void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                              const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
@@ -153,7 +169,7 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
       running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean);
       running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
     }
-    normalize(y, x, gamma, beta, save_mean, save_inv_std, N, C, S, relu, c0, c1);
+    if (y != nullptr) normalize(y, x, gamma, beta, save_mean, save_inv_std, N, C, S, relu, c0, c1);
   });
 }
 

@@ -3,12 +3,14 @@
 // relu: the forward writes max(0, y). beta (backward, nullable): the forward's beta when it fused a ReLU; dy then
 // counts where the forward's output was positive, recomputed from x, gamma, beta and the saved statistics
 // bit for bit (on the same CPU path as the forward).
+// batchnorm_pool.h fuses a max-pool after the forward, plane by plane, with batchnorm_plane_ops().
 #pragma once
 
 #include <cstdint>
 
 namespace normnet {
 
+// y nullptr: the statistics only (saved and running), no output.
 void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                              const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                              double momentum, double eps, bool relu);
@@ -30,6 +32,15 @@ struct ChannelScratch {
   float* values;
 };
 
+// One CPU path's loops over one contiguous run of S values of a channel (an (n, c) plane when S > 1), the ones its
+// forward uses when S > 1, so that code fusing a layer after them gets their bits.
+struct PlaneOps {
+  // The channel's scale = gamma * inv_std and shift = beta - mean * scale, as the path forms them.
+  void (*scale_shift)(float gamma, float beta, float mean, float inv_std, float& scale, float& shift);
+  // y = x * scale + shift, then max(0, y) when relu.
+  void (*affine)(float* y, const float* x, int64_t S, float scale, float shift, bool relu);
+};
+
 #if defined(__x86_64__)
 void forward_train_avx512(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                           const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
@@ -40,6 +51,7 @@ void forward_eval_avx512(float* y, const float* x, const float* gamma, const flo
 void backward_avx512(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
                      const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                      ChannelScratch scratch, int64_t c0, int64_t c1);
+PlaneOps plane_ops_avx2();  // AVX-512 CPUs use it too (batchnorm_simd.h)
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                         double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);
@@ -50,6 +62,7 @@ void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, cons
                    const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                    ChannelScratch scratch, int64_t c0, int64_t c1);
 #elif defined(__aarch64__)
+PlaneOps plane_ops_neon();
 void forward_train_neon(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                         double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1);
@@ -62,5 +75,8 @@ void backward_neon(float* dx, float* dgamma, float* dbeta, const float* dy, cons
 #endif
 
 }  // namespace batchnorm_detail
+
+// The active CPU path's PlaneOps.
+batchnorm_detail::PlaneOps batchnorm_plane_ops();
 
 }  // namespace normnet

@@ -58,6 +58,8 @@ struct Avx2 {
 
 }  // namespace
 
+PlaneOps plane_ops_avx2() { return Batchnorm<Avx2>::plane_ops(); }
+
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                         double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1) {

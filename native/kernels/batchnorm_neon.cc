@@ -75,6 +75,8 @@ struct Neon {
 
 }  // namespace
 
+PlaneOps plane_ops_neon() { return Batchnorm<Neon>::plane_ops(); }
+
 void forward_train_neon(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                         double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1) {

@@ -294,6 +294,8 @@ struct Batchnorm {
     }
   }
 
+  static PlaneOps plane_ops() { return {&scale_shift, &run_affine}; }
+
   static void forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                             const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                             double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1) {
@@ -311,7 +313,7 @@ struct Batchnorm {
                            running_var);
               scale_shift(gamma[c + j], beta[c + j], save_mean[c + j], save_inv_std[c + j], scale[j], shift[j]);
             }
-            affine_rows(y, x, scale, shift, N, C, c, w, relu);
+            if (y != nullptr) affine_rows(y, x, scale, shift, N, C, c, w, relu);
           });
       return;
     }
@@ -332,6 +334,7 @@ struct Batchnorm {
                    running_mean, running_var);
       scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale[c - c0], shift[c - c0]);
     }
+    if (y == nullptr) return;  // the statistics only
     for (int64_t n = 0; n < N; ++n) {
       for (int64_t c = c0; c < c1; ++c) {
         run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale[c - c0], shift[c - c0], relu);

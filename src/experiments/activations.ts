@@ -72,7 +72,7 @@ function probe(model: Sequential, data: TrainingData, unit: number): { accuracy:
         const width = t.shape[1];
         for (let s = 0; s < n; s++) inputs[start + s] = t.data[s * width + unit];
       }
-      t = layer.forward(t, false);
+      if (!model.isFused(i)) t = layer.forward(t, false);
     });
     correct += countCorrect(t.data, labels, n, t.shape[1]);
   }

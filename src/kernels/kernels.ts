@@ -46,7 +46,15 @@ export interface Kernels<F extends FloatArray = Float32Array> {
    */
   batchnormBackward(dx: F, dgamma: F, dbeta: F, dy: F, x: F, saveMean: F, saveInvStd: F, gamma: F,
     N: number, C: number, S: number, beta: F | null): void;
-
+  /**
+   * BatchNorm2d, its ReLU when relu, and a max-pool after them, in one kernel: y and argmax (N, C, OH, OW) are
+   * maxpoolForward's of batchnormForwardTrain's output over x (N, C, H, W), S = H*W; the statistics as
+   * batchnormForwardTrain saves and moves them. The normalized activation is not kept: backward is
+   * maxpoolBackward's, then batchnormBackward's (which recomputes what it needs from x).
+   */
+  batchnormPoolForwardTrain(y: F, argmax: Int32Array, saveMean: F, saveInvStd: F, runningMean: F, runningVar: F,
+    x: F, gamma: F, beta: F, N: number, C: number, H: number, W: number, KH: number, KW: number, stride: number,
+    momentum: number, eps: number, relu: boolean): void;
   /**
    * Unfolds x (N, C, H, W) into cols (C*KH*KW, N*OH*OW): row (c, kh, kw), column (n, oh, ow) holds
    * x[n, c, oh*stride + kh - padding, ow*stride + kw - padding], 0 outside the image.
@@ -152,7 +160,7 @@ export type KernelName = keyof Kernels;
 /** Every kernel's name; a test holds both backends (and the addon's exports) to this list. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   'gemm', 'linearForward', 'linearBackward',
-  'batchnormForwardTrain', 'batchnormForwardEval', 'batchnormBackward',
+  'batchnormForwardTrain', 'batchnormForwardEval', 'batchnormBackward', 'batchnormPoolForwardTrain',
   'im2col', 'col2im', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardParams',
   'maxpoolForward', 'maxpoolBackward',
   'reluForward', 'reluBackward', 'sigmoidForward', 'sigmoidBackward', 'dropoutForward', 'dropoutBackward',
@@ -191,6 +199,15 @@ function windowDims(r: ArgReader, kernel: string, first: number, padded: boolean
   const OH = windowOutput(kernel, 'H', H, KH, stride, padding);
   const OW = windowOutput(kernel, 'W', W, KW, stride, padding);
   return { N, C, H, W, OC, KH, KW, OH, OW };
+}
+
+/** Every argmax (a pooling window's maximum) an index in its plane of `plane` values, before anything scatters through them. */
+function planeIndices(kernel: string, argmax: Int32Array, plane: number): void {
+  for (let i = 0; i < argmax.length; i++) {
+    if (!(argmax[i] >= 0 && argmax[i] < plane)) {
+      throw new RangeError(`${kernel}: argmax[${i}] = ${argmax[i]} is not an index in [0, H*W = ${plane})`);
+    }
+  }
 }
 
 /** The conv2d kernels unfold one image at a time into a workspace of C*KH*KW*OH*OW values; more than 2^31 is refused. */
@@ -263,6 +280,21 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.optionalFloats(11, C, 'C');
     r.noOverlap(['dx', 'dgamma', 'dbeta']);
   },
+  batchnormPoolForwardTrain(args, floats) {
+    const r = new ArgReader('batchnormPoolForwardTrain', args,
+      'y, argmax, saveMean, saveInvStd, runningMean, runningVar, x, gamma, beta, N, C, H, W, KH, KW, stride, momentum, eps, relu', floats);
+    const d = windowDims(r, 'batchnormPoolForwardTrain', 9, false);
+    r.inRange(16, 0, 1, true);
+    r.inRange(17, 0, Infinity);
+    r.boolean(18);
+    r.floats(0, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
+    r.int32s(1, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
+    for (const i of [2, 3, 4, 5, 6, 7, 8]) r.floats(i, i === 6 ? d.N * d.C * d.H * d.W : d.C, i === 6 ? 'N*C*H*W' : 'C');
+    if (d.N * d.H * d.W <= 1 && d.C > 0) {
+      throw new RangeError(`batchnormPoolForwardTrain: training needs more than one value per channel, got N*H*W = ${d.N * d.H * d.W}`);
+    }
+    r.noOverlap(['y', 'argmax', 'saveMean', 'saveInvStd', 'runningMean', 'runningVar']);
+  },
   im2col(args, floats) {
     const r = new ArgReader('im2col', args, 'cols, x, N, C, H, W, KH, KW, stride, padding', floats);
     const d = windowDims(r, 'im2col', 2, true);
@@ -319,12 +351,7 @@ const CHECKS: { [K in KernelName]: Check } = {
     const d = windowDims(r, 'maxpoolBackward', 3, false);
     r.floats(0, d.N * d.C * d.H * d.W, 'N*C*H*W');
     r.floats(1, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
-    const argmax = r.int32s(2, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
-    for (let i = 0; i < argmax.length; i++) {
-      if (!(argmax[i] >= 0 && argmax[i] < d.H * d.W)) {
-        throw new RangeError(`maxpoolBackward: argmax[${i}] = ${argmax[i]} is not an index in [0, H*W = ${d.H * d.W})`);
-      }
-    }
+    planeIndices('maxpoolBackward', r.int32s(2, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW'), d.H * d.W);
     r.noOverlap(['dx']);
   },
   reluForward: unary('reluForward', 'y, x, length'),

@@ -9,7 +9,8 @@
 import type { FloatArray } from '../kernels/check.js';
 import { ReLU } from './activation.js';
 import { Layer, type LayerContext, type TensorSpec } from './layer.js';
-import { formatShape, type Tensor } from './tensor.js';
+import { MaxPool2d } from './maxpool2d.js';
+import { formatShape, sizeOf, type Tensor } from './tensor.js';
 import { checkPositiveInt, checkShape, checkTensor } from './validate.js';
 import { show } from '../util/show.js';
 
@@ -29,8 +30,13 @@ export abstract class BatchNorm extends Layer {
   private grads!: Record<string, FloatArray>;
   /** Set by fuseNext: the kernels apply the ReLU that follows. */
   private relu = false;
-  /** What backward needs of the last training forward (with a fused ReLU, the kernel recomputes its output from x). */
-  private saved?: { x: Tensor; N: number; S: number };
+  /** Set by fuseNext (BatchNorm2d): the kernels apply the max-pool that follows (after the ReLU, if fused). */
+  protected pool?: MaxPool2d;
+  /**
+   * What backward needs of the last training forward (with a fused ReLU, the kernel recomputes its output from
+   * x; with a fused max-pool, argmax is the pool's).
+   */
+  private saved?: { x: Tensor; N: number; S: number; argmax?: Int32Array };
 
   constructor(readonly numFeatures: number, options: BatchNormOptions) {
     super();
@@ -111,7 +117,8 @@ export abstract class BatchNorm extends Layer {
    * A ReLU right after takes no pass of its own: the kernels apply it (and its gradient). As ReLU is idempotent,
    * running the ReLU layer on this output anyway gives the same values and gradients.
    */
-  fuseNext(next: Layer | undefined): boolean {
+  fuseNext(next: Layer | undefined, following: readonly Layer[] = []): boolean | number {
+    void following;
     this.relu = next instanceof ReLU;
     return this.relu;
   }
@@ -123,6 +130,7 @@ export abstract class BatchNorm extends Layer {
     const C = this.numFeatures;
     const { backend } = this.ctx;
     const v = this.values;
+    if (this.pool) return this.forwardPooled(x, training, this.pool);
     const y = this.workspace.floats('y', x.data.length);
     if (training) {
       this.numBatchesTracked++;
@@ -137,16 +145,50 @@ export abstract class BatchNorm extends Layer {
     return { data: y, shape: x.shape };
   }
 
+  /**
+   * Forward with the max-pool fused: training in one kernel that never writes the full-size activation; eval as
+   * the two layers would run (BatchNorm, then the pool's kernel).
+   */
+  private forwardPooled(x: Tensor, training: boolean, pool: MaxPool2d): Tensor {
+    const [N, C, H, W] = x.shape;
+    const [KH, KW] = pool.kernelSize;
+    const shape = pool.outputShape(x.shape);
+    const { backend } = this.ctx;
+    const v = this.values;
+    const y = this.workspace.floats('pooled', sizeOf(shape));
+    const argmax = this.workspace.int32s('argmax', y.length);
+    if (training) {
+      this.numBatchesTracked++;
+      const momentum = this.momentum ?? 1 / this.numBatchesTracked;
+      backend.batchnormPoolForwardTrain(y, argmax, this.workspace.floats('mean', C), this.workspace.floats('invStd', C),
+        v.running_mean, v.running_var, x.data, v.weight, v.bias, N, C, H, W, KH, KW, pool.stride, momentum, this.eps, this.relu);
+      this.saved = { x, N, S: H * W, argmax };
+    } else {
+      const normalized = this.workspace.floats('y', x.data.length);
+      backend.batchnormForwardEval(normalized, x.data, v.weight, v.bias, v.running_mean, v.running_var, N, C, H * W, this.eps, this.relu);
+      backend.maxpoolForward(y, argmax, normalized, N, C, H, W, KH, KW, pool.stride);
+      this.saved = undefined;
+    }
+    return { data: y, shape };
+  }
+
   backward(dy: Tensor, needDx: boolean): Tensor | undefined {
     checkTensor(this, 'dy', dy);
     if (!this.saved) throw new Error(`${this.describe()}: backward needs a forward in training mode first`);
-    const { x, N, S } = this.saved;
+    const { x, N, S, argmax } = this.saved;
     const C = this.numFeatures;
     // The kernel forms dx with the same sums it needs for dgamma and dbeta, so it is always written.
     const dx = this.workspace.floats('dx', x.data.length);
-    this.ctx.backend.batchnormBackward(dx, this.grads.weight, this.grads.bias, dy.data, x.data,
-      this.workspace.floats('mean', C), this.workspace.floats('invStd', C), this.values.weight, N, C, S,
-      this.relu ? this.values.bias : null);
+    const [mean, invStd] = [this.workspace.floats('mean', C), this.workspace.floats('invStd', C)];
+    let g = dy.data;
+    if (this.pool && argmax) {
+      // The pool's backward first, as the layer would run it (fused, the two passes measured no faster).
+      const [KH, KW] = this.pool.kernelSize;
+      g = this.workspace.floats('dy', x.data.length);
+      this.ctx.backend.maxpoolBackward(g, dy.data, argmax, N, C, x.shape[2], x.shape[3], KH, KW, this.pool.stride);
+    }
+    this.ctx.backend.batchnormBackward(dx, this.grads.weight, this.grads.bias, g, x.data, mean, invStd,
+      this.values.weight, N, C, S, this.relu ? this.values.bias : null);
     return needDx ? { data: dx, shape: x.shape } : undefined;
   }
 }
@@ -183,6 +225,18 @@ export class BatchNorm2d extends BatchNorm {
 
   clone(): BatchNorm2d {
     return new BatchNorm2d(this.numFeatures, this.cloneOptions());
+  }
+
+  /**
+   * Also a MaxPool2d right after (or after the fused ReLU): the training forward pools each normalized plane while
+   * it is in cache and never writes the full-size activation, with the same values and gradients, bit for bit, as
+   * the layers one by one. Forward then returns the pool's output.
+   */
+  fuseNext(next: Layer | undefined, following: readonly Layer[] = []): boolean | number {
+    const relu = super.fuseNext(next, following) === true;
+    const after = relu ? following[0] : next;
+    this.pool = after instanceof MaxPool2d ? after : undefined;
+    return Number(relu) + Number(this.pool !== undefined);
   }
 
   protected view(shape: readonly number[]): { N: number; S: number } {

@@ -40,11 +40,14 @@ export abstract class Layer {
   abstract clone(): Layer;
 
   /**
-   * Sequential offers each layer the one after it (undefined: none, or fusion is off). A layer that applies it
-   * within its own kernels returns true, and Sequential then skips that next layer in forward and backward.
+   * Sequential offers each layer the one after it (undefined: none, or fusion is off), and the layers after that
+   * (`following`). A layer that applies `next` within its own kernels returns true, or the number of layers from
+   * `next` on that it applies (BatchNorm2d: its ReLU and the MaxPool2d after it, 2); Sequential then skips those
+   * layers in forward and backward, and the layer's forward returns the last one's output.
    */
-  fuseNext(next: Layer | undefined): boolean {
+  fuseNext(next: Layer | undefined, following: readonly Layer[] = []): boolean | number {
     void next;
+    void following;
     return false;
   }
 

@@ -72,7 +72,7 @@ export class Sequential {
   readonly grads: FloatArray;
   private readonly entries: Entry[] = [];
   private readonly one: FloatArray;
-  /** fused[i]: layer i runs inside layer i - 1's kernels, so forward and backward skip it. */
+  /** fused[i]: layer i runs inside an earlier layer's kernels, so forward and backward skip it. */
   private readonly fused: boolean[];
   /** A sample's shape, as given or as the first forward saw it. */
   private sampleShape?: number[];
@@ -90,7 +90,9 @@ export class Sequential {
     this.fused = layers.map(() => false);
     layers.forEach((layer, i) => {
       // A layer written against an older Layer may lack fuseNext: it then fuses nothing.
-      if (layer.fuseNext?.(fuse && !this.fused[i] ? layers[i + 1] : undefined)) this.fused[i + 1] = true;
+      const offered = fuse && !this.fused[i];
+      const taken = Number(layer.fuseNext?.(offered ? layers[i + 1] : undefined, offered ? layers.slice(i + 2) : []) ?? 0);
+      for (let k = 1; k <= taken && i + k < layers.length; k++) this.fused[i + k] = true;
     });
     this.backend = typeof options.backend === 'object' ? options.backend : getBackend(options.backend);
     this.seed = options.seed ?? randomBytes(4).readUInt32LE(0);
@@ -138,6 +140,11 @@ export class Sequential {
       const grads = Object.fromEntries(mine.filter((e) => e.grad).map((e) => [e.spec.name, e.grad!]));
       layer.bind(values, grads, context);
     }
+  }
+
+  /** Whether layer i runs inside an earlier layer's kernels (fused): a pass layer by layer skips it. */
+  isFused(i: number): boolean {
+    return this.fused[i] === true;
   }
 
   train(): this {

@@ -220,6 +220,39 @@ function poolCheck(N: number, C: number, H: number, W: number, KH: number, KW: n
   };
 }
 
+// BatchNorm2d with the max-pool fused, as test/batchnorm-pool.test.ts: against TS within batchnorm's tolerances (not
+// argmax: a window's near-tie may round either way), and bit for bit, argmax too, against the path's own
+// batchnormForwardTrain + maxpoolForward.
+function batchnormPoolCheck(N: number, C: number, H: number, W: number, K: number, stride: number, relu: boolean): Check {
+  return {
+    name: `batchnormPool N=${N} C=${C} H=${H} W=${W} ${K}x${K} stride=${stride} relu=${relu}`,
+    kernels: ['batchnormPoolForwardTrain'],
+    run(native, ts, random) {
+      const S = H * W, pooled = N * C * outSize(H, K, stride, 0) * outSize(W, K, stride, 0);
+      const x = randomFloat32(N * C * S, random).map((v, i) => 3 * v + (i % 7));
+      const gamma = randomFloat32(C, random).map((v) => v + 1.5), beta = randomFloat32(C, random);
+      const outputs = (k: Backend, fused: boolean) => {
+        const o = {
+          y: new Float32Array(pooled), argmax: new Int32Array(pooled), mean: new Float32Array(C), invStd: new Float32Array(C),
+          runningMean: new Float32Array(C), runningVar: new Float32Array(C).fill(1),
+        };
+        if (fused) {
+          k.batchnormPoolForwardTrain(o.y, o.argmax, o.mean, o.invStd, o.runningMean, o.runningVar, x, gamma, beta, N, C, H, W, K, K, stride, 0.1, 1e-5, relu);
+        } else {
+          const full = new Float32Array(N * C * S);
+          k.batchnormForwardTrain(full, o.mean, o.invStd, o.runningMean, o.runningVar, x, gamma, beta, N, C, S, 0.1, 1e-5, relu);
+          k.maxpoolForward(o.y, o.argmax, full, N, C, H, W, K, K, stride);
+        }
+        return o;
+      };
+      const [a, r, two] = [outputs(native, true), outputs(ts, true), outputs(native, false)];
+      const keys = ['y', 'mean', 'invStd', 'runningMean', 'runningVar'] as const;
+      return joined(...keys.map((key) => mismatches(a[key], r[key], 1e-4, 1e-5, key)),
+        ...[...keys, 'argmax' as const].map((key) => mismatches(a[key], two[key], 0, 0, `${key} (fused against the two kernels)`)));
+    },
+  };
+}
+
 // Elementwise, as test/elementwise.test.ts: relu and dropout exact, sigmoid rtol 1e-4 (atol 1e-6).
 function elementwiseCheck(length: number): Check {
   return {
@@ -345,6 +378,7 @@ function checks(): Check[] {
   out.push(...UNFOLD_SHAPES.map(unfoldCheck));
   for (const [i, shape] of UNFOLD_SHAPES.slice(1).entries()) out.push(convCheck(shape, [3, 4, 2, 20, 50, 5, 7][i]));
   out.push(poolCheck(1, 1, 5, 7, 2, 2, 2), poolCheck(2, 3, 7, 9, 3, 3, 2), poolCheck(4, 20, 24, 24, 2, 2, 2));
+  for (const relu of [false, true]) out.push(batchnormPoolCheck(4, 20, 24, 24, 2, 2, relu), batchnormPoolCheck(3, 5, 7, 9, 3, 2, relu));
   out.push(...[1, 7, 1000, 4099].map(elementwiseCheck));
   out.push(lossCheck(1, 1, 1), lossCheck(7, 3, 5), lossCheck(100, 10, 3), lossCheck(5, 1000, 20), lossCheck(3, 17, 1e4));
   for (const [kernel, states, scalars] of UPDATES) out.push(optimCheck(kernel, states, scalars, 1000), optimCheck(kernel, states, scalars, 7));

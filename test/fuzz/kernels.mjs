@@ -22,6 +22,7 @@ export const KERNEL_ARGS = {
   batchnormForwardTrain: 'f:N*C*S f:C f:C f:C f:C f:N*C*S f:C f:C d:N d:C d:S n n b',
   batchnormForwardEval: 'f:N*C*S f:N*C*S f:C f:C f:C f:C d:N d:C d:S n b',
   batchnormBackward: 'f:N*C*S f:C f:C f:N*C*S f:N*C*S f:C f:C f:C d:N d:C d:S fo:C',
+  batchnormPoolForwardTrain: `f:N*C*PH*PW i:N*C*PH*PW:H*W f:C f:C f:C f:C f:N*C*H*W f:C f:C ${POOL} n n b`,
   im2col: `f:${COLS} f:N*C*H*W ${WINDOW}`,
   col2im: `f:N*C*H*W f:${COLS} ${WINDOW}`,
   conv2dForward: `f:N*OC*OH*OW f:N*C*H*W f:OC*C*KH*KW f:OC ${CONV}`,

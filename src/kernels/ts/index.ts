@@ -5,6 +5,7 @@
 import type { FloatArray } from '../check.js';
 import type { Kernels } from '../kernels.js';
 import * as batchnorm from './batchnorm.js';
+import * as batchnormPool from './batchnorm-pool.js';
 import * as conv from './conv.js';
 import * as elementwise from './elementwise.js';
 import { gatherScale, prefetchRows } from './gather.js';
@@ -18,6 +19,7 @@ export const tsKernels: Kernels<FloatArray> = {
   gemm,
   ...linear,
   ...batchnorm,
+  ...batchnormPool,
   ...conv,
   ...pool,
   ...elementwise,
