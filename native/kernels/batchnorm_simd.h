@@ -212,29 +212,39 @@ struct Batchnorm {
     finish(c, w, p, q);
   }
 
-  // Over one contiguous run of S values (S > 1 path).
+  // Over one contiguous run of S values (S > 1 path). Four accumulators of each sum, each a vector of kD doubles:
+  // the adds' latency, not the loads, bounds these loops (two measured 1.2-1.4x slower on Zen 5).
+  static constexpr int kChains = 4;
+
+  static D sum4(const D* a) { return O::add(O::add(a[0], a[1]), O::add(a[2], a[3])); }
+
   static double run_sum(const float* x, int64_t S) {
-    D a0 = O::zero_d(), a1 = O::zero_d();
+    D a[kChains] = {O::zero_d(), O::zero_d(), O::zero_d(), O::zero_d()};
     int64_t s = 0;
-    for (; s + kF <= S; s += kF) {
-      a0 = O::add(a0, O::widen(O::load_h(x + s)));
-      a1 = O::add(a1, O::widen(O::load_h(x + s + kD)));
+    for (; s + kChains * kD <= S; s += kChains * kD) {
+#pragma GCC unroll 4
+      for (int k = 0; k < kChains; ++k) a[k] = O::add(a[k], O::widen(O::load_h(x + s + k * kD)));
     }
-    double t = O::hsum(O::add(a0, a1));
+    for (; s + kD <= S; s += kD) a[0] = O::add(a[0], O::widen(O::load_h(x + s)));
+    double t = O::hsum(sum4(a));
     for (; s < S; ++s) t += x[s];
     return t;
   }
 
   static double run_squares(const float* x, int64_t S, double mean) {
     const D m = O::set1_d(mean);
-    D a0 = O::zero_d(), a1 = O::zero_d();
+    D a[kChains] = {O::zero_d(), O::zero_d(), O::zero_d(), O::zero_d()};
+    const auto step = [&](int k, int64_t at) {
+      const D d = O::sub(O::widen(O::load_h(x + at)), m);
+      a[k] = O::fmadd(d, d, a[k]);
+    };
     int64_t s = 0;
-    for (; s + kF <= S; s += kF) {
-      const D d0 = O::sub(O::widen(O::load_h(x + s)), m), d1 = O::sub(O::widen(O::load_h(x + s + kD)), m);
-      a0 = O::fmadd(d0, d0, a0);
-      a1 = O::fmadd(d1, d1, a1);
+    for (; s + kChains * kD <= S; s += kChains * kD) {
+#pragma GCC unroll 4
+      for (int k = 0; k < kChains; ++k) step(k, s + k * kD);
     }
-    double t = O::hsum(O::add(a0, a1));
+    for (; s + kD <= S; s += kD) step(0, s);
+    double t = O::hsum(sum4(a));
     for (; s < S; ++s) t = std::fma(x[s] - mean, x[s] - mean, t);
     return t;
   }
@@ -243,15 +253,21 @@ struct Batchnorm {
                                 float shift, double& sum_dy, double& sum_dy_xc) {
     const D m = O::set1_d(mean);
     const H sc = O::set1_h(scale), sh = O::set1_h(shift);
-    D a = O::zero_d(), b = O::zero_d();
+    D a[kChains] = {O::zero_d(), O::zero_d(), O::zero_d(), O::zero_d()};
+    D b[kChains] = {O::zero_d(), O::zero_d(), O::zero_d(), O::zero_d()};
+    const auto step = [&](int k, int64_t at) {
+      const H xv = O::load_h(x + at);
+      const D g = widen_grad<O>(O::load_h(dy + at), xv, relu, sc, sh);
+      a[k] = O::add(a[k], g);
+      b[k] = O::fmadd(g, O::sub(O::widen(xv), m), b[k]);
+    };
     int64_t s = 0;
-    for (; s + kD <= S; s += kD) {
-      const H xv = O::load_h(x + s);
-      const D g = widen_grad<O>(O::load_h(dy + s), xv, relu, sc, sh);
-      a = O::add(a, g);
-      b = O::fmadd(g, O::sub(O::widen(xv), m), b);
+    for (; s + kChains * kD <= S; s += kChains * kD) {
+#pragma GCC unroll 4
+      for (int k = 0; k < kChains; ++k) step(k, s + k * kD);
     }
-    double ta = O::hsum(a), tb = O::hsum(b);
+    for (; s + kD <= S; s += kD) step(0, s);
+    double ta = O::hsum(sum4(a)), tb = O::hsum(sum4(b));
     for (; s < S; ++s) {
       const float g = grad1(dy, x, s, relu, scale, shift);
       ta += g, tb = std::fma(static_cast<double>(g), x[s] - mean, tb);
