@@ -289,7 +289,9 @@ const CHECKS: { [K in KernelName]: Check } = {
     r.boolean(18);
     r.floats(0, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
     r.int32s(1, d.N * d.C * d.OH * d.OW, 'N*C*OH*OW');
-    for (const i of [2, 3, 4, 5, 6, 7, 8]) r.floats(i, i === 6 ? d.N * d.C * d.H * d.W : d.C, i === 6 ? 'N*C*H*W' : 'C');
+    for (const i of [2, 3, 4, 5]) r.floats(i, d.C, 'C');
+    r.floats(6, d.N * d.C * d.H * d.W, 'N*C*H*W');
+    for (const i of [7, 8]) r.floats(i, d.C, 'C');
     if (d.N * d.H * d.W <= 1 && d.C > 0) {
       throw new RangeError(`batchnormPoolForwardTrain: training needs more than one value per channel, got N*H*W = ${d.N * d.H * d.W}`);
     }
