@@ -3,7 +3,8 @@
  * on every backend and CPU path; native against TS; and a finite-difference check of backward.
  */
 import { describe, expect, it } from 'vitest';
-import { float64Backend, getBackend, nativeAvailable } from '../src/kernels/backend.js';
+import { configure, float64Backend, getBackend, nativeAvailable } from '../src/kernels/backend.js';
+import { loadNative } from '../src/kernels/native.js';
 import { describeBackends } from './support/backends.js';
 import { mismatches } from './support/compare.js';
 import { randomFloat32, seededRandom } from './support/random.js';
@@ -185,6 +186,35 @@ describe.skipIf(!nativeAvailable())('batchnorm: native against TS on random inpu
     const ts = run('ts');
     for (const key of Object.keys(ts) as (keyof typeof ts)[]) {
       expect(mismatches(native[key], ts[key], 1e-4, 1e-5 * Math.sqrt(N * S), key)).toBe('');
+    }
+  });
+});
+
+describe.skipIf(!nativeAvailable())('batchnorm: the same bits on 1 and 2 threads', () => {
+  // S > 1 sums each of a fixed number of ranges of images apart and adds them in order; the split policy is made to
+  // split every call, so the second thread does take ranges. (The sums are in double: a different order seldom
+  // shows in float results, so this mostly guards against ranges that overlap, skip or race.)
+  it.each([[64, 20, 144], [9, 5, 13]] as [number, number, number][])('N=%i C=%i S=%i, forward-train and fused backward', (N, C, S) => {
+    const input = inputs(N, C, S, 21);
+    const b = getBackend('native');
+    const load = loadNative();
+    const run = (threads: number) => {
+      configure({ threads });
+      const y = new Float32Array(N * C * S), dx = new Float32Array(N * C * S);
+      const m = new Float32Array(C), v = new Float32Array(C), dg = new Float32Array(C), db = new Float32Array(C);
+      const rm = input.runningMean.slice(), rv = input.runningVar.slice();
+      b.batchnormForwardTrain(y, m, v, rm, rv, input.x, input.gamma, input.beta, N, C, S, 0.1, EPS, true);
+      b.batchnormBackward(dx, dg, db, input.dy, input.x, m, v, input.gamma, N, C, S, input.beta);
+      return { y, dx, m, v, rm, rv, dg, db };
+    };
+    const threads = b.info().threads;
+    try {
+      if (load.ok) load.addon.setSplitPolicy('always');
+      const [one, two] = [run(1), run(2)];
+      for (const key of Object.keys(one) as (keyof typeof one)[]) expect(mismatches(two[key], one[key], 0, 0, key)).toBe('');
+    } finally {
+      if (load.ok) load.addon.setSplitPolicy('adaptive');
+      configure({ threads });
     }
   });
 });

@@ -79,9 +79,9 @@ PlaneOps plane_ops_neon() { return Batchnorm<Neon>::plane_ops(); }
 
 void forward_train_neon(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                         const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                        double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1) {
+                        double momentum, double eps, bool relu, int64_t c0, int64_t c1) {
   Batchnorm<Neon>::forward_train(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C, S,
-                                 momentum, eps, relu, scratch, c0, c1);
+                                 momentum, eps, relu, c0, c1);
 }
 
 void forward_eval_neon(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,

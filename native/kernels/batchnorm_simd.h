@@ -12,9 +12,9 @@
 //          loaded and stored masked (on NEON through a copy on the stack). Each channel's sums are the same
 //          sequence of adds on every ISA, so they give the same bits here.
 //   S > 1  (BatchNorm2d): each (n, c) plane is a contiguous run of S values, summed a vector of doubles at a
-//          time; every pass walks the planes in memory order. AVX-512 CPUs keep the AVX2 loops here (batchnorm.cc):
-//          on the CNN's planes (10 x 10, 24 x 24) the wider vectors measured 0.7-1.1x, their per-plane
-//          reductions and tails costing what the wider steps save.
+//          time by the run_* loops, which batchnorm.cc's passes call plane by plane (PlaneOps) in memory order.
+//          AVX-512 CPUs keep the AVX2 loops here: on the CNN's planes (10 x 10, 24 x 24) the wider vectors
+//          measured 0.7-1.1x, their per-plane reductions and tails costing what the wider steps save.
 // Float results differ from the generic path only in rounding (FMA, summation order). The loops' FMAs are written
 // out (O::fmadd, std::fma): AArch64 builds with -ffp-contract=off, so there those are the only ones.
 //
@@ -311,52 +311,28 @@ struct Batchnorm {
     }
   }
 
-  static PlaneOps plane_ops() { return {&scale_shift, &run_affine}; }
+  static PlaneOps plane_ops() {
+    return {&scale_shift, &run_affine, &run_sum, &run_squares, &run_gradient_sums, &run_dx};
+  }
 
   static void forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                             const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
-                            double momentum, double eps, bool relu, ChannelScratch scratch, int64_t c0, int64_t c1) {
-    const double count = static_cast<double>(N * S);
-    if (S == 1) {
-      by_blocks(
-          c0, c1,
-          [&](auto V, auto masked, int64_t c, int tail, double* mean, double* var) {
-            row_moments<V(), masked()>(x, N, C, c, tail, mean, var);
-          },
-          [&](int64_t c, int w, const double* mean, const double* var) {
-            float scale[kBlock], shift[kBlock];
-            for (int j = 0; j < w; ++j) {
-              finish_stats(c + j, mean[j], var[j], count, momentum, eps, save_mean, save_inv_std, running_mean,
-                           running_var);
-              scale_shift(gamma[c + j], beta[c + j], save_mean[c + j], save_inv_std[c + j], scale[j], shift[j]);
-            }
-            if (y != nullptr) affine_rows(y, x, scale, shift, N, C, c, w, relu);
-          });
-      return;
-    }
-    // Each pass walks the planes in memory order (n outer, channels inner), which the prefetchers follow; a walk
-    // channel by channel jumps C*S floats after every plane. Per channel, the sums still run over n in order.
-    double* sum = scratch.sums;
-    double* sq = scratch.sums + (c1 - c0);
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t c = c0; c < c1; ++c) sum[c - c0] += run_sum(x + (n * C + c) * S, S);
-    }
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t c = c0; c < c1; ++c) sq[c - c0] += run_squares(x + (n * C + c) * S, S, sum[c - c0] / count);
-    }
-    float* scale = scratch.values;
-    float* shift = scratch.values + (c1 - c0);
-    for (int64_t c = c0; c < c1; ++c) {
-      finish_stats(c, sum[c - c0] / count, sq[c - c0] / count, count, momentum, eps, save_mean, save_inv_std,
-                   running_mean, running_var);
-      scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale[c - c0], shift[c - c0]);
-    }
-    if (y == nullptr) return;  // the statistics only
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t c = c0; c < c1; ++c) {
-        run_affine(y + (n * C + c) * S, x + (n * C + c) * S, S, scale[c - c0], shift[c - c0], relu);
-      }
-    }
+                            double momentum, double eps, bool relu, int64_t c0, int64_t c1) {
+    const double count = static_cast<double>(N * S);  // S == 1 here
+    by_blocks(
+        c0, c1,
+        [&](auto V, auto masked, int64_t c, int tail, double* mean, double* var) {
+          row_moments<V(), masked()>(x, N, C, c, tail, mean, var);
+        },
+        [&](int64_t c, int w, const double* mean, const double* var) {
+          float scale[kBlock], shift[kBlock];
+          for (int j = 0; j < w; ++j) {
+            finish_stats(c + j, mean[j], var[j], count, momentum, eps, save_mean, save_inv_std, running_mean,
+                         running_var);
+            scale_shift(gamma[c + j], beta[c + j], save_mean[c + j], save_inv_std[c + j], scale[j], shift[j]);
+          }
+          if (y != nullptr) affine_rows(y, x, scale, shift, N, C, c, w, relu);
+        });
   }
 
   static void forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
@@ -385,80 +361,52 @@ struct Batchnorm {
   static void backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
                        const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                        ChannelScratch scratch, int64_t c0, int64_t c1) {
-    const double count = static_cast<double>(N * S);
+    const double count = static_cast<double>(N * S);  // S == 1 here
     const bool relu = beta != nullptr;
     // The fused ReLU's scale and shift of each channel, as the forward formed them, once (zero without one);
     // indexed from c0.
-    float* scales = scratch.values + 3 * (c1 - c0);
+    float* scales = scratch.values;
     float* shifts = scales + (c1 - c0);
     for (int64_t c = c0; c < c1; ++c) {
       scales[c - c0] = shifts[c - c0] = 0;
       if (relu) scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scales[c - c0], shifts[c - c0]);
     }
-    if (S == 1) {
-      by_blocks(
-          c0, c1,
-          [&](auto V, auto masked, int64_t c, int tail, double* a, double* b) {
-            row_gradient_sums<V(), masked()>(dy, x, save_mean, relu, scales + (c - c0), shifts + (c - c0), N, C, c,
-                                             tail, a, b);
-          },
-          [&](int64_t c, int w, const double* a, const double* b) {
-            float k[kBlock], mdy[kBlock], mdx[kBlock];
-            for (int j = 0; j < w; ++j) {
-              const DxConstants d = finish_gradients(c + j, a[j], b[j], count, save_inv_std, gamma, dgamma, dbeta);
-              k[j] = d.k, mdy[j] = d.mean_dy, mdx[j] = d.mean_dy_xhat;
+    by_blocks(
+        c0, c1,
+        [&](auto V, auto masked, int64_t c, int tail, double* a, double* b) {
+          row_gradient_sums<V(), masked()>(dy, x, save_mean, relu, scales + (c - c0), shifts + (c - c0), N, C, c,
+                                           tail, a, b);
+        },
+        [&](int64_t c, int w, const double* a, const double* b) {
+          float k[kBlock], mdy[kBlock], mdx[kBlock];
+          for (int j = 0; j < w; ++j) {
+            const DxConstants d = finish_gradients(c + j, a[j], b[j], count, save_inv_std, gamma, dgamma, dbeta);
+            k[j] = d.k, mdy[j] = d.mean_dy, mdx[j] = d.mean_dy_xhat;
+          }
+          const float* scale = scales + (c - c0);
+          const float* shift = shifts + (c - c0);
+          const float* m = save_mean + c;
+          const float* inv = save_inv_std + c;
+          // The dx of kF channels from j, `lanes` of them when masked.
+          auto dx_vector = [&](int64_t at, int j, int lanes, auto masked) {
+            auto load = [&](const float* p) { return masked() ? O::load_f(p, lanes) : O::load_f(p); };
+            const F xv = load(x + at + j);
+            const F xhat = O::mul(O::sub(xv, load(m + j)), load(inv + j));
+            const F g = grad_f<O>(load(dy + at + j), xv, relu, load(scale + j), load(shift + j));
+            const F t = O::fnmadd(xhat, load(mdx + j), O::sub(g, load(mdy + j)));
+            if (masked()) {
+              O::store_f(dx + at + j, O::mul(load(k + j), t), lanes);
+            } else {
+              O::store_f(dx + at + j, O::mul(load(k + j), t));
             }
-            const float* scale = scales + (c - c0);
-            const float* shift = shifts + (c - c0);
-            const float* m = save_mean + c;
-            const float* inv = save_inv_std + c;
-            // The dx of kF channels from j, `lanes` of them when masked.
-            auto dx_vector = [&](int64_t at, int j, int lanes, auto masked) {
-              auto load = [&](const float* p) { return masked() ? O::load_f(p, lanes) : O::load_f(p); };
-              const F xv = load(x + at + j);
-              const F xhat = O::mul(O::sub(xv, load(m + j)), load(inv + j));
-              const F g = grad_f<O>(load(dy + at + j), xv, relu, load(scale + j), load(shift + j));
-              const F t = O::fnmadd(xhat, load(mdx + j), O::sub(g, load(mdy + j)));
-              if (masked()) {
-                O::store_f(dx + at + j, O::mul(load(k + j), t), lanes);
-              } else {
-                O::store_f(dx + at + j, O::mul(load(k + j), t));
-              }
-            };
-            for (int64_t n = 0; n < N; ++n) {
-              const int64_t at = n * C + c;
-              int j = 0;
-              for (; j + kF <= w; j += kF) dx_vector(at, j, kF, std::false_type{});
-              if (j < w) dx_vector(at, j, w - j, std::true_type{});
-            }
-          });
-      return;
-    }
-    // Memory order, as in forward_train.
-    double* sum_dy = scratch.sums;
-    double* sum_dy_xc = scratch.sums + (c1 - c0);
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t c = c0; c < c1; ++c) {
-        const int64_t at = (n * C + c) * S;
-        run_gradient_sums(dy + at, x + at, S, save_mean[c], relu, scales[c - c0], shifts[c - c0], sum_dy[c - c0],
-                          sum_dy_xc[c - c0]);
-      }
-    }
-    float* k = scratch.values;
-    float* mean_dy = k + (c1 - c0);
-    float* mean_dy_xhat = mean_dy + (c1 - c0);
-    for (int64_t c = c0; c < c1; ++c) {
-      const DxConstants d =
-          finish_gradients(c, sum_dy[c - c0], sum_dy_xc[c - c0], count, save_inv_std, gamma, dgamma, dbeta);
-      k[c - c0] = d.k, mean_dy[c - c0] = d.mean_dy, mean_dy_xhat[c - c0] = d.mean_dy_xhat;
-    }
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t c = c0; c < c1; ++c) {
-        const int64_t at = (n * C + c) * S, j = c - c0;
-        run_dx(dx + at, dy + at, x + at, S, k[j], mean_dy[j], mean_dy_xhat[j], save_mean[c], save_inv_std[c], relu,
-               scales[j], shifts[j]);
-      }
-    }
+          };
+          for (int64_t n = 0; n < N; ++n) {
+            const int64_t at = n * C + c;
+            int j = 0;
+            for (; j + kF <= w; j += kF) dx_vector(at, j, kF, std::false_type{});
+            if (j < w) dx_vector(at, j, w - j, std::true_type{});
+          }
+        });
   }
 };
 
