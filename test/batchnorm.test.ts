@@ -9,7 +9,7 @@ import { describeBackends } from './support/backends.js';
 import { mismatches } from './support/compare.js';
 import { randomFloat32, seededRandom } from './support/random.js';
 
-const SHAPES: [number, number, number][] = [[2, 3, 1], [1, 4, 5], [100, 100, 1], [37, 45, 1], [7, 5, 13], [3, 1, 2], [16, 20, 144], [0, 3, 4]];
+const SHAPES: [number, number, number][] = [[2, 3, 1], [1, 4, 5], [100, 100, 1], [37, 45, 1], [7, 5, 13], [3, 1, 2], [16, 20, 144], [0, 3, 4], [2, 3, 0]];
 const EPS = 1e-5;
 const RTOL = 1e-4;
 const ATOL = 1e-5;
@@ -118,6 +118,15 @@ describeBackends('batchnorm', (backend) => {
     const masked = backward(input.dy.map((g, i) => (y[i] > 0 ? g : 0)), false);
     expect(y.some((value) => value === 0) && y.some((value) => value > 0)).toBe(true);
     fused.forEach((values, k) => expect(values).toEqual(masked[k]));
+  });
+
+  it.each([[0, 3, 4], [2, 3, 0], [0, 3, 1]] as [number, number, number][])('backward of an empty batch (N=%i C=%i S=%i) writes nothing and adds nothing', (N, C, S) => {
+    // The fuzzer found S = 0 reaching the S == 1 vector paths (which read N*C values) and N = 0 dividing by zero.
+    const dgamma = new Float32Array(C).fill(0.5), dbeta = new Float32Array(C).fill(-0.25);
+    const f = (n: number) => new Float32Array(n);
+    backend().batchnormBackward(f(0), dgamma, dbeta, f(0), f(0), f(C).fill(0.1), f(C).fill(2), f(C).fill(1), N, C, S, f(C));
+    expect(Array.from(dgamma)).toEqual([0.5, 0.5, 0.5]);
+    expect(Array.from(dbeta)).toEqual([-0.25, -0.25, -0.25]);
   });
 
   it('momentum 1 puts the batch statistics in the running ones; momentum 0 leaves them', () => {

@@ -3,7 +3,7 @@
 // adds pipeline and vectorize without -ffast-math. CPUs with AVX-512 take batchnorm_avx512.cc instead, AVX2 ones
 // batchnorm_avx2.cc and AArch64 ones batchnorm_neon.cc (all three batchnorm_simd.h's loops), chosen at each call.
 // S == 1 splits channel ranges over the thread pool when the work is large; S > 1 runs its passes plane by plane
-// in memory order from the path's PlaneOps (forward_train_planes, backward_planes below), forward eval excepted.
+// in memory order from the path's PlaneOps (forward_train_planes, forward_eval_planes, backward_planes below).
 #include "kernels/batchnorm.h"
 
 #include <algorithm>
@@ -158,6 +158,7 @@ constexpr int64_t kChunks = 8;
 // visit(chunk, plane, c) over the planes of each chunk of the batch (N images of C planes); `work` values a plane.
 template <class Visit>
 void over_chunks(int64_t N, int64_t C, int64_t chunks, int64_t work, const Visit& visit) {
+  if (chunks == 0) return;  // an empty batch (chunks = min(N, kChunks))
   parallel_ranges(chunks, items_per_task(kGrain, N / chunks * C * work), [&](int64_t begin, int64_t end) {
     for (int64_t chunk = begin; chunk < end; ++chunk) {
       for (int64_t p = N * chunk / chunks * C; p < N * (chunk + 1) / chunks * C; ++p) visit(chunk, p, p % C);
@@ -255,12 +256,27 @@ void backward_planes(const batchnorm_detail::PlaneOps& ops, float* dx, float* dg
   });
 }
 
+void forward_eval_planes(const batchnorm_detail::PlaneOps& ops, float* y, const float* x, const float* gamma,
+                         const float* beta, const float* running_mean, const float* running_var, int64_t N, int64_t C,
+                         int64_t S, double eps, bool relu) {
+  thread_local std::vector<float> values;  // reached through pointers, as in forward_train_planes
+  values.resize(static_cast<size_t>(2 * C));
+  float* scale = values.data();
+  float* shift = scale + C;
+  for (int64_t c = 0; c < C; ++c) {
+    const double s = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps);
+    scale[c] = static_cast<float>(s);
+    shift[c] = static_cast<float>(beta[c] - running_mean[c] * s);
+  }
+  over_planes(N, C, S, [&](int64_t p, int64_t c) { ops.affine(y + p * S, x + p * S, S, scale[c], shift[c], relu); });
+}
+
 }  // namespace
 
 void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                              const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
                              double momentum, double eps, bool relu) {
-  if (S > 1) {
+  if (S != 1) {  // the ISA paths below take S == 1 only
     forward_train_planes(batchnorm_plane_ops(), y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N,
                          C, S, momentum, eps, relu);
     return;
@@ -309,8 +325,12 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
 
 void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu) {
+  if (S != 1) {  // the ISA paths below take S == 1 only
+    forward_eval_planes(batchnorm_plane_ops(), y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu);
+    return;
+  }
 #if defined(__x86_64__)
-  const bool avx512 = active_isa() == Isa::avx512 && S == 1;  // S > 1: see batchnorm_simd.h
+  const bool avx512 = active_isa() == Isa::avx512;
   const bool avx2 = active_isa() >= Isa::avx2;
 #elif defined(__aarch64__)
   const bool neon = active_isa() == Isa::neon;
@@ -350,7 +370,7 @@ void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const 
 void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
                         const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                         int64_t S) {
-  if (S > 1) {
+  if (S != 1) {  // the ISA paths below take S == 1 only
     backward_planes(batchnorm_plane_ops(), dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S);
     return;
   }

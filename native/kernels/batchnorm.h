@@ -22,8 +22,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         int64_t S);
 
 // The vector paths over channels [c0, c1), AVX-512 (batchnorm_avx512.cc), AVX2 + FMA (batchnorm_avx2.cc) and NEON
-// (batchnorm_neon.cc), all three batchnorm_simd.h's loops; the functions above dispatch to them. forward_train_*
-// and backward_* take S == 1 (BatchNorm1d) only: S > 1 runs plane by plane from the path's PlaneOps.
+// (batchnorm_neon.cc), all three batchnorm_simd.h's loops; the functions above dispatch to them. They take S == 1
+// (BatchNorm1d) only: S > 1 runs plane by plane from the path's PlaneOps.
 namespace batchnorm_detail {
 
 // Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w floats. The caller owns it, so the ISA file
