@@ -66,6 +66,37 @@ inline Affine affine_of(float gamma, float beta, float mean, float inv_std) {
   return {static_cast<float>(scale), static_cast<float>(beta - mean * scale)};
 }
 
+// Eval's scale = gamma / sqrt(running_var + eps) and shift = beta - running_mean * scale, in double, used in float.
+inline Affine eval_affine(float gamma, float beta, float running_mean, float running_var, double eps) {
+  const double scale = gamma / std::sqrt(static_cast<double>(running_var) + eps);
+  return {static_cast<float>(scale), static_cast<float>(beta - running_mean * scale)};
+}
+
+// Channel c's statistics once its mean and biased variance over count values are known: saved mean and 1/std,
+// running statistics (running_var takes the unbiased variance).
+inline void save_stats(int64_t c, double mean, double variance, double count, double momentum, double eps,
+                       float* save_mean, float* save_inv_std, float* running_mean, float* running_var) {
+  save_mean[c] = static_cast<float>(mean);
+  save_inv_std[c] = static_cast<float>(1 / std::sqrt(variance + eps));
+  running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean);
+  running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
+}
+
+// Backward's constants of channel c from sum(g) and sum(g * (x - mean)) over count values, dx = k * (g - mean_dy -
+// xhat * mean_dy_xhat); adds into dgamma and dbeta.
+struct DxConstants {
+  float k, mean_dy, mean_dy_xhat;
+};
+inline DxConstants dx_constants(int64_t c, double sum_dy, double sum_dy_xc, double count, const float* save_inv_std,
+                                const float* gamma, float* dgamma, float* dbeta) {
+  const double inv_std = save_inv_std[c];
+  const double sum_dy_xhat = sum_dy_xc * inv_std;
+  dbeta[c] += static_cast<float>(sum_dy);
+  dgamma[c] += static_cast<float>(sum_dy_xhat);
+  return {static_cast<float>(gamma[c] * inv_std), static_cast<float>(sum_dy / count),
+          static_cast<float>(sum_dy_xhat / count)};
+}
+
 // The gradient reaching the normalization: dy, or with a fused ReLU dy where the forward's output was positive,
 // recomputed from x with normalize's expression (backward reads x anyway; reading the output too would add a
 // stream to passes that memory bandwidth bounds).
@@ -204,11 +235,8 @@ void forward_train_planes(const batchnorm_detail::PlaneOps& ops, float* y, float
   float* scale = scales.data();
   float* shift = scale + C;
   for (int64_t c = 0; c < C; ++c) {
-    const double variance = chunk_total(part, chunks, C, c) / count;
-    save_mean[c] = static_cast<float>(mean[c]);
-    save_inv_std[c] = static_cast<float>(1 / std::sqrt(variance + eps));
-    running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean[c]);
-    running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
+    save_stats(c, mean[c], chunk_total(part, chunks, C, c) / count, count, momentum, eps, save_mean, save_inv_std,
+               running_mean, running_var);
     ops.scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale[c], shift[c]);
   }
   if (y == nullptr) return;  // the statistics only
@@ -242,13 +270,9 @@ void backward_planes(const batchnorm_detail::PlaneOps& ops, float* dx, float* dg
                       sum_dy_xc[chunk * C + c]);
   });
   for (int64_t c = 0; c < C; ++c) {
-    const double inv_std = save_inv_std[c];
-    const double a = chunk_total(sum_dy, chunks, C, c), sum_dy_xhat = chunk_total(sum_dy_xc, chunks, C, c) * inv_std;
-    dbeta[c] += static_cast<float>(a);
-    dgamma[c] += static_cast<float>(sum_dy_xhat);
-    k[c] = static_cast<float>(gamma[c] * inv_std);
-    mean_dy[c] = static_cast<float>(a / count);
-    mean_dy_xhat[c] = static_cast<float>(sum_dy_xhat / count);
+    const DxConstants d = dx_constants(c, chunk_total(sum_dy, chunks, C, c), chunk_total(sum_dy_xc, chunks, C, c),
+                                       count, save_inv_std, gamma, dgamma, dbeta);
+    k[c] = d.k, mean_dy[c] = d.mean_dy, mean_dy_xhat[c] = d.mean_dy_xhat;
   }
   over_planes(N, C, S, [&](int64_t p, int64_t c) {
     ops.dx(dx + p * S, dy + p * S, x + p * S, S, k[c], mean_dy[c], mean_dy_xhat[c], save_mean[c], save_inv_std[c], relu,
@@ -264,9 +288,8 @@ void forward_eval_planes(const batchnorm_detail::PlaneOps& ops, float* y, const 
   float* scale = values.data();
   float* shift = scale + C;
   for (int64_t c = 0; c < C; ++c) {
-    const double s = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    scale[c] = static_cast<float>(s);
-    shift[c] = static_cast<float>(beta[c] - running_mean[c] * s);
+    const Affine a = eval_affine(gamma[c], beta[c], running_mean[c], running_var[c], eps);
+    scale[c] = a.scale, shift[c] = a.shift;
   }
   over_planes(N, C, S, [&](int64_t p, int64_t c) { ops.affine(y + p * S, x + p * S, S, scale[c], shift[c], relu); });
 }
@@ -292,18 +315,18 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
 #if defined(__x86_64__)
     if (avx512) {
       batchnorm_detail::forward_train_avx512(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N,
-                                             C, S, momentum, eps, relu, c0, c1);
+                                             C, momentum, eps, relu, c0, c1);
       return;
     }
     if (avx2) {
       batchnorm_detail::forward_train_avx2(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
-                                           S, momentum, eps, relu, c0, c1);
+                                           momentum, eps, relu, c0, c1);
       return;
     }
 #elif defined(__aarch64__)
     if (neon) {
       batchnorm_detail::forward_train_neon(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
-                                           S, momentum, eps, relu, c0, c1);
+                                           momentum, eps, relu, c0, c1);
       return;
     }
 #endif
@@ -313,11 +336,7 @@ void batchnorm_forward_train(float* y, float* save_mean, float* save_inv_std, fl
       const double mean = sum / count;
       double squares = 0;
       for (int64_t n = 0; n < N; ++n) squares += moments(x + (n * C + c) * S, S, mean).second;
-      const double variance = squares / count;
-      save_mean[c] = static_cast<float>(mean);
-      save_inv_std[c] = static_cast<float>(1 / std::sqrt(variance + eps));
-      running_mean[c] = static_cast<float>((1 - momentum) * running_mean[c] + momentum * mean);
-      running_var[c] = static_cast<float>((1 - momentum) * running_var[c] + momentum * variance * (count / (count - 1)));
+      save_stats(c, mean, squares / count, count, momentum, eps, save_mean, save_inv_std, running_mean, running_var);
     }
     if (y != nullptr) normalize(y, x, gamma, beta, save_mean, save_inv_std, N, C, S, relu, c0, c1);
   });
@@ -338,30 +357,23 @@ void batchnorm_forward_eval(float* y, const float* x, const float* gamma, const 
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
 #if defined(__x86_64__)
     if (avx512) {
-      batchnorm_detail::forward_eval_avx512(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
+      batchnorm_detail::forward_eval_avx512(y, x, gamma, beta, running_mean, running_var, N, C, eps, relu, c0, c1);
       return;
     }
     if (avx2) {
-      batchnorm_detail::forward_eval_avx2(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
+      batchnorm_detail::forward_eval_avx2(y, x, gamma, beta, running_mean, running_var, N, C, eps, relu, c0, c1);
       return;
     }
 #elif defined(__aarch64__)
     if (neon) {
-      batchnorm_detail::forward_eval_neon(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
+      batchnorm_detail::forward_eval_neon(y, x, gamma, beta, running_mean, running_var, N, C, eps, relu, c0, c1);
       return;
     }
 #endif
     for (int64_t n = 0; n < N; ++n) {
       for (int64_t c = c0; c < c1; ++c) {
-        const double scale = gamma[c] / std::sqrt(static_cast<double>(running_var[c]) + eps);
-        const float fscale = static_cast<float>(scale);
-        const float shift = static_cast<float>(beta[c] - running_mean[c] * scale);
-        const float* xs = x + (n * C + c) * S;
-        float* ys = y + (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) ys[s] = xs[s] * fscale + shift;
-        if (relu) {
-          for (int64_t s = 0; s < S; ++s) ys[s] = ys[s] < 0.0f ? 0.0f : ys[s];  // reluForward's rule: NaN propagates
-        }
+        const Affine a = eval_affine(gamma[c], beta[c], running_mean[c], running_var[c], eps);
+        affine_run(y + (n * C + c) * S, x + (n * C + c) * S, S, a.scale, a.shift, relu);
       }
     }
   });
@@ -385,25 +397,24 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
   for_channel_ranges(N, C, S, [&](int64_t c0, int64_t c1) {
 #if defined(__x86_64__)
     if (avx512) {
-      batchnorm_detail::backward_avx512(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
+      batchnorm_detail::backward_avx512(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C,
                                         channel_scratch(c1 - c0), c0, c1);
       return;
     }
     if (avx2) {
-      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
+      batchnorm_detail::backward_avx2(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C,
                                       channel_scratch(c1 - c0), c0, c1);
       return;
     }
 #elif defined(__aarch64__)
     if (neon) {
-      batchnorm_detail::backward_neon(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S,
+      batchnorm_detail::backward_neon(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C,
                                       channel_scratch(c1 - c0), c0, c1);
       return;
     }
 #endif
     for (int64_t c = c0; c < c1; ++c) {
       const double mean = save_mean[c];
-      const double inv_std = save_inv_std[c];
       const Affine affine = relu ? affine_of(gamma[c], beta[c], save_mean[c], save_inv_std[c]) : Affine{};
       double sum_dy = 0, sum_dy_xc = 0;  // sum(dy), sum(dy * (x - mean))
       for (int64_t n = 0; n < N; ++n) {
@@ -412,22 +423,11 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
         sum_dy += sums.first;
         sum_dy_xc += sums.second;
       }
-      const double sum_dy_xhat = sum_dy_xc * inv_std;
-      dbeta[c] += static_cast<float>(sum_dy);
-      dgamma[c] += static_cast<float>(sum_dy_xhat);
-      const float k = static_cast<float>(gamma[c] * inv_std);
-      const float mean_dy = static_cast<float>(sum_dy / count);
-      const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / count);
-      const float fmean = static_cast<float>(mean), finv = static_cast<float>(inv_std);
+      const DxConstants d = dx_constants(c, sum_dy, sum_dy_xc, count, save_inv_std, gamma, dgamma, dbeta);
       for (int64_t n = 0; n < N; ++n) {
         const int64_t at = (n * C + c) * S;
-        const float* dys = dy + at;
-        const float* xs = x + at;
-        float* dxs = dx + at;
-        for (int64_t s = 0; s < S; ++s) {
-          const float xhat = (xs[s] - fmean) * finv;
-          dxs[s] = k * (masked(dys, xs, s, relu, affine) - mean_dy - xhat * mean_dy_xhat);
-        }
+        dx_run(dx + at, dy + at, x + at, S, d.k, d.mean_dy, d.mean_dy_xhat, save_mean[c], save_inv_std[c], relu,
+               affine.scale, affine.shift);
       }
     }
   });

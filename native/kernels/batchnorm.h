@@ -22,8 +22,8 @@ void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy,
                         int64_t S);
 
 // The vector paths over channels [c0, c1), AVX-512 (batchnorm_avx512.cc), AVX2 + FMA (batchnorm_avx2.cc) and NEON
-// (batchnorm_neon.cc), all three batchnorm_simd.h's loops; the functions above dispatch to them. They take S == 1
-// (BatchNorm1d) only: S > 1 runs plane by plane from the path's PlaneOps.
+// (batchnorm_neon.cc), all three batchnorm_simd.h's loops; the functions above dispatch to them. They take N rows of
+// C channels (S == 1, BatchNorm1d): any other S runs plane by plane from the path's PlaneOps.
 namespace batchnorm_detail {
 
 // Per-channel working memory for channels [c0, c1), w = c1 - c0: 2w floats. The caller owns it, so the ISA file
@@ -54,34 +54,34 @@ struct PlaneOps {
 
 #if defined(__x86_64__)
 void forward_train_avx512(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
-                          const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                          const float* x, const float* gamma, const float* beta, int64_t N, int64_t C,
                           double momentum, double eps, bool relu, int64_t c0, int64_t c1);
 void forward_eval_avx512(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                         const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                         const float* running_var, int64_t N, int64_t C, double eps, bool relu, int64_t c0,
                          int64_t c1);
 void backward_avx512(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                     const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                     const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                      ChannelScratch scratch, int64_t c0, int64_t c1);
 PlaneOps plane_ops_avx2();  // AVX-512 CPUs use it too (batchnorm_simd.h)
 void forward_train_avx2(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
-                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C,
                         double momentum, double eps, bool relu, int64_t c0, int64_t c1);
 void forward_eval_avx2(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                       const float* running_var, int64_t N, int64_t C, double eps, bool relu, int64_t c0,
                        int64_t c1);
 void backward_avx2(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                    ChannelScratch scratch, int64_t c0, int64_t c1);
 #elif defined(__aarch64__)
 PlaneOps plane_ops_neon();
 void forward_train_neon(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
-                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C,
                         double momentum, double eps, bool relu, int64_t c0, int64_t c1);
 void forward_eval_neon(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                       const float* running_var, int64_t N, int64_t C, double eps, bool relu, int64_t c0,
                        int64_t c1);
 void backward_neon(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                    ChannelScratch scratch, int64_t c0, int64_t c1);
 #endif
 

@@ -78,22 +78,22 @@ struct Neon {
 PlaneOps plane_ops_neon() { return Batchnorm<Neon>::plane_ops(); }
 
 void forward_train_neon(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
-                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                        const float* x, const float* gamma, const float* beta, int64_t N, int64_t C,
                         double momentum, double eps, bool relu, int64_t c0, int64_t c1) {
-  Batchnorm<Neon>::forward_train(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C, S,
+  Batchnorm<Neon>::forward_train(y, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C,
                                  momentum, eps, relu, c0, c1);
 }
 
 void forward_eval_neon(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                       const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                       const float* running_var, int64_t N, int64_t C, double eps, bool relu, int64_t c0,
                        int64_t c1) {
-  Batchnorm<Neon>::forward_eval(y, x, gamma, beta, running_mean, running_var, N, C, S, eps, relu, c0, c1);
+  Batchnorm<Neon>::forward_eval(y, x, gamma, beta, running_mean, running_var, N, C, eps, relu, c0, c1);
 }
 
 void backward_neon(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                   const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                    ChannelScratch scratch, int64_t c0, int64_t c1) {
-  Batchnorm<Neon>::backward(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, S, scratch, c0, c1);
+  Batchnorm<Neon>::backward(dx, dgamma, dbeta, dy, x, save_mean, save_inv_std, gamma, beta, N, C, scratch, c0, c1);
 }
 
 }  // namespace normnet::batchnorm_detail

@@ -32,13 +32,17 @@ void batchnorm_pool_forward_train(float* y, int32_t* argmax, float* save_mean, f
   batchnorm_forward_train(nullptr, save_mean, save_inv_std, running_mean, running_var, x, gamma, beta, N, C, S,
                           momentum, eps, relu);
   const batchnorm_detail::PlaneOps ops = batchnorm_plane_ops();
+  // Each channel's scale and shift as the forward forms them, once; the tasks read them through the pointers (a
+  // thread_local named in a task is the running thread's own).
+  thread_local std::vector<float> scales;
+  scales.resize(static_cast<size_t>(2 * C));
+  float* scale = scales.data();
+  float* shift = scale + C;
+  for (int64_t c = 0; c < C; ++c) ops.scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale[c], shift[c]);
   parallel_ranges(N * C, items_per_task(kGrain, S), [&](int64_t begin, int64_t end) {
     float* normalized = plane_buffer(S);
     for (int64_t p = begin; p < end; ++p) {
-      const int64_t c = p % C;
-      float scale, shift;
-      ops.scale_shift(gamma[c], beta[c], save_mean[c], save_inv_std[c], scale, shift);
-      ops.affine(normalized, x + p * S, S, scale, shift, relu);
+      ops.affine(normalized, x + p * S, S, scale[p % C], shift[p % C], relu);
       maxpool_plane_forward(y + p * outputs, argmax + p * outputs, normalized, shape);
     }
   });

@@ -316,9 +316,9 @@ struct Batchnorm {
   }
 
   static void forward_train(float* y, float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
-                            const float* x, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                            const float* x, const float* gamma, const float* beta, int64_t N, int64_t C,
                             double momentum, double eps, bool relu, int64_t c0, int64_t c1) {
-    const double count = static_cast<double>(N * S);  // S == 1 here
+    const double count = static_cast<double>(N);
     by_blocks(
         c0, c1,
         [&](auto V, auto masked, int64_t c, int tail, double* mean, double* var) {
@@ -336,9 +336,8 @@ struct Batchnorm {
   }
 
   static void forward_eval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
-                           const float* running_var, int64_t N, int64_t C, int64_t S, double eps, bool relu, int64_t c0,
+                           const float* running_var, int64_t N, int64_t C, double eps, bool relu, int64_t c0,
                            int64_t c1) {
-    (void)S;  // S == 1 here
     for (int64_t c = c0; c < c1; c += kBlock) {
       const int w = static_cast<int>(c1 - c < kBlock ? c1 - c : kBlock);
       float scale[kBlock], shift[kBlock];
@@ -352,9 +351,9 @@ struct Batchnorm {
   }
 
   static void backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* save_mean,
-                       const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C, int64_t S,
+                       const float* save_inv_std, const float* gamma, const float* beta, int64_t N, int64_t C,
                        ChannelScratch scratch, int64_t c0, int64_t c1) {
-    const double count = static_cast<double>(N * S);  // S == 1 here
+    const double count = static_cast<double>(N);
     const bool relu = beta != nullptr;
     // The fused ReLU's scale and shift of each channel, as the forward formed them, once (zero without one);
     // indexed from c0.
